@@ -1,0 +1,190 @@
+"""The `sim` command line. Exit status: 0 success, 2 bad input (one line, no traceback), 1 internal error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim.errors import InputError
+
+SUMMARY_YEARS = (2012, 2022, 2025, 2030, 2035)
+SUMMARY_VARIABLES = (
+    "industrial_va",
+    "manufacturing_va",
+    "manufacturing_share_gdp",
+    "above_scale_va_growth",
+    "hightech_share",
+    "equipment_share",
+    "sei_share_gdp",
+    "world_mfg_share",
+    "rd_intensity_mfg",
+    "invention_patent_apps",
+    "n_above_scale",
+    "n_srdi",
+    "exports",
+    "industrial_energy",
+    "industrial_co2",
+    "employment_mfg",
+)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line (its default already exits 2, but prints usage too)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def summary_table(dataset) -> str:
+    """Key indicators in the summary years: mean over runs, with the 90% band when runs > 1."""
+    years = [y for y in SUMMARY_YEARS if y in dataset["year"].values]
+    runs = dataset.sizes["run"]
+    width = 28 if runs > 1 else 12
+    lines = ["indicator (unit)".ljust(46) + "".join(str(y).rjust(width) for y in years)]
+    for name in SUMMARY_VARIABLES:
+        series = dataset[name].sel(year=years)
+        label = f"{name} ({series.attrs['units']})"[:45].ljust(46)
+        cells = []
+        for year in years:
+            values = series.sel(year=year)
+            mean = float(values.mean())
+            cell = f"{mean:,.0f}" if abs(mean) >= 1000 else f"{mean:.2f}"
+            if runs > 1:
+                low, high = (float(values.quantile(q)) for q in (0.05, 0.95))
+                band = f"[{low:,.0f}-{high:,.0f}]" if abs(mean) >= 1000 else f"[{low:.2f}-{high:.2f}]"
+                cell = f"{cell} {band}"
+            cells.append(cell.rjust(width))
+        lines.append(label + "".join(cells))
+    return "\n".join(lines)
+
+
+def command_run(args) -> int:
+    from sim.output import atomic_target, check_output_path, write_atomic
+    from sim.plotting import main_trajectories
+    from sim.runner import default_seeds, ensemble
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    out_dir = Path(args.out)
+    netcdf = out_dir / f"{scenario.name}.nc"
+    figure = out_dir / f"{scenario.name}.png"
+    check_output_path(netcdf, args.overwrite)
+    check_output_path(figure, args.overwrite)
+    seeds = default_seeds(args.seeds or scenario.seeds)
+    scale = args.scale if args.scale is not None else scenario.scale
+    started = time.perf_counter()
+    dataset = ensemble(scenario, seeds, scale)
+    elapsed = time.perf_counter() - started
+    write_atomic(dataset, netcdf)
+    with atomic_target(figure) as temporary:
+        main_trajectories(dataset, temporary.with_suffix(".png"), f"sim: scenario '{scenario.name}' ({len(seeds)} run(s), scale {scale:g})")
+        temporary.with_suffix(".png").replace(temporary)
+    print(f"scenario {scenario.name}: {len(seeds)} run(s) at scale {scale:g} in {elapsed:.1f} s")
+    print(summary_table(dataset))
+    print(f"wrote {netcdf} and {figure}")
+    return 0
+
+
+def command_check(args) -> int:
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    print(f"{args.scenario}: ok (scenario '{scenario.name}', {len(scenario.parameters)} parameter override(s), "
+          f"{len(scenario.macro_overrides)} macro path override(s))")
+    return 0
+
+
+def command_assumptions(args) -> int:
+    """Every labelled assumption, from its one declaration."""
+    import tomllib
+
+    from sim.calibration_data import INITIAL_STATE_FILE
+    from sim.macro import MACRO_FILE
+    from sim.parameters import load_declaration
+    from sim.taxonomy import INDUSTRIES_FILE
+
+    print("# Parameters (calibration/parameters.toml)")
+    for parameter in load_declaration().values():
+        if parameter.is_assumption:
+            print(f"- {parameter.name} = {parameter.default:g} {parameter.unit}: {parameter.source.removeprefix('assumption: ')}")
+    print("\n# Initial state (calibration/initial_state.toml)")
+    with open(INITIAL_STATE_FILE, "rb") as handle:
+        for name, entry in tomllib.load(handle)["assumptions"].items():
+            print(f"- {name} = {entry['value']} {entry['unit']}: {entry['reason']}")
+    print("\n# Macro paths (calibration/macro_baseline.toml)")
+    with open(MACRO_FILE, "rb") as handle:
+        for name, entry in tomllib.load(handle).items():
+            print(f"- {name} ({entry['unit']}): {entry['reason']}")
+    print(f"\n# Industry table: see the header of {INDUSTRIES_FILE.name} for each column's reason")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(prog="sim", description="Agent-based scenario model of China's new industrialization, 2012-2035.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    run = commands.add_parser("run", help="run a scenario, write OUT/<scenario>.nc and .png, print a summary")
+    run.add_argument("scenario", help="scenario file (TOML)")
+    run.add_argument("--seeds", type=positive_int, default=None, help="number of runs (seeds 1..N); default from the scenario file")
+    run.add_argument("--scale", type=positive_float, default=None, help="share of real firms simulated, (0, 1]; default from the scenario file")
+    run.add_argument("--out", default="outputs", help="output directory (default: outputs)")
+    run.add_argument("--overwrite", action="store_true", help="replace existing result files")
+    run.set_defaults(handler=command_run)
+
+    check = commands.add_parser("check", help="validate a scenario file only")
+    check.add_argument("scenario", help="scenario file (TOML)")
+    check.set_defaults(handler=command_check)
+
+    assumptions = commands.add_parser("assumptions", help="list every labelled assumption with its reason")
+    assumptions.set_defaults(handler=command_assumptions)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as error:
+        print(f"sim: error: {error.one_line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sim: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # an internal error: one line, exit 1; SIM_DEBUG=1 shows the traceback
+        import os
+        import traceback
+
+        if os.environ.get("SIM_DEBUG"):
+            traceback.print_exc()
+        print(f"sim: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Results as one xarray Dataset (dims run, year, then categories), written atomically as NetCDF."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from sim import __version__, taxonomy
+from sim.errors import OutputError
+from sim.indicators import COORDINATES, VARIABLES
+from sim.macro import YEARS
+
+
+def run_dataset(records: list[dict], seed: int) -> xr.Dataset:
+    """One run's yearly records as a Dataset with dims (run, year, ...)."""
+    industries = taxonomy.load_industries()
+    coords = {"run": [seed], "year": YEARS[: len(records)], **COORDINATES, "industry": list(industries.keys)}
+    data = {}
+    for name, spec in VARIABLES.items():
+        values = np.array([np.asarray(r[name], dtype=np.float64) for r in records])
+        data[name] = (("run", "year", *spec.dims), values[np.newaxis], {"units": spec.units, "long_name": spec.long_name})
+    dataset = xr.Dataset(data, coords=coords)
+    dataset["seed"] = ("run", [seed], {"long_name": "random seed of the run", "units": "1"})
+    dataset["year"].attrs.update(units="year", long_name="calendar year")
+    dataset["run"].attrs.update(long_name="run (one per seed)", units="1")
+    return dataset
+
+
+def git_commit() -> str:
+    try:
+        root = Path(__file__).resolve().parent.parent
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def provenance(scenario, parameters: dict, scale: float, seeds: list[int]) -> dict:
+    return {
+        "title": f"sim results: scenario {scenario.name}",
+        "scenario": scenario.name,
+        "scenario_file": str(scenario.path),
+        "scenario_description": scenario.description,
+        "scale": scale,
+        "seeds": ",".join(str(s) for s in seeds),
+        "sim_version": __version__,
+        "git_commit": git_commit(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "parameter_overrides": ";".join(f"{k}={v!r}" for k, v in sorted(scenario.parameters.items())),
+        "note": "2012 is the built initial state (document figures); 2013-2022 are simulated back-casts; 2023-2035 projections.",
+    }
+
+
+def check_output_path(path: Path, overwrite: bool) -> None:
+    """Refuse before any work: missing directory, unwritable directory, existing file."""
+    directory = path.parent
+    if not directory.is_dir():
+        raise OutputError(directory, None, "output directory does not exist")
+    if not os.access(directory, os.W_OK):
+        raise OutputError(directory, None, "output directory is not writable")
+    if path.exists() and not overwrite:
+        raise OutputError(path, None, "already exists; pass --overwrite to replace it")
+
+
+@contextmanager
+def atomic_target(path: Path):
+    """Yield a temporary path beside `path`; rename it to `path` only if the block completes."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; results are ordinary files
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def write_atomic(dataset: xr.Dataset, path: Path) -> None:
+    """Write NetCDF so that no half-written file ever stands under the final name."""
+    with atomic_target(path) as temporary:
+        dataset.to_netcdf(temporary, engine="h5netcdf")

@@ -1,0 +1,125 @@
+"""Scenario files (TOML): validated against the one parameter declaration.
+
+    name = "baseline"                 # optional; defaults to the file stem
+    description = "..."
+    extends = "baseline.toml"         # optional, relative to this file
+    seeds = 1                         # default ensemble size
+    scale = 1.0                       # default share of real firms simulated
+    [parameters]                      # overrides of calibration/parameters.toml
+    share_selection_strength = 2.5
+    [macro.gdp_nominal_growth]        # overrides of calibration/macro_baseline.toml
+    "2026-2030" = 5.0
+
+Every fault raises ScenarioError naming the file and the key, with what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sim.errors import ScenarioError
+from sim.macro import GROWTH_PATHS, MacroPaths, build_macro, expand_years
+from sim.parameters import did_you_mean, validate_value
+
+TOP_LEVEL_KEYS = ("name", "description", "extends", "seeds", "scale", "parameters", "macro")
+MAX_SEEDS = 10_000
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path
+    description: str = ""
+    seeds: int = 1
+    scale: float = 1.0
+    parameters: dict[str, float] = field(default_factory=dict)
+    macro_overrides: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def macro(self) -> MacroPaths:
+        return build_macro(self.macro_overrides, self.path)
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.exists():
+        raise ScenarioError(path, None, "no such scenario file")
+    if path.is_dir():
+        raise ScenarioError(path, None, "is a directory, expected a scenario .toml file")
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except UnicodeDecodeError:
+        raise ScenarioError(path, None, "is not a text TOML file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(path, None, f"malformed TOML: {error}") from None
+    except OSError as error:
+        raise ScenarioError(path, None, f"cannot be read: {error.strerror}") from None
+
+
+def check_positive_number(value, path, key, upper, integer=False):
+    kind = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ScenarioError(path, key, f"must be {'a whole number' if integer else 'a number'}, got {value!r}")
+    if not 0 < value <= upper:
+        raise ScenarioError(path, key, f"{value!r} is out of bounds: allowed above 0 up to {upper}")
+    return value
+
+
+def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
+    """Read, resolve `extends`, and validate a scenario file."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, resolved))
+        raise ScenarioError(_chain[-1], "extends", f"circular extends: {cycle}")
+    raw = _read_toml(path)
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            raise ScenarioError(path, key, f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}")
+
+    parent = None
+    if "extends" in raw:
+        if not isinstance(raw["extends"], str):
+            raise ScenarioError(path, "extends", "must be a file name (string)")
+        target = path.parent / raw["extends"]
+        if not target.exists():
+            raise ScenarioError(path, "extends", f"extended file {raw['extends']!r} does not exist")
+        parent = load_scenario(target, (*_chain, resolved))
+
+    for key in ("name", "description"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ScenarioError(path, key, "must be a string")
+
+    parameters = dict(parent.parameters) if parent else {}
+    table = raw.get("parameters", {})
+    if not isinstance(table, dict):
+        raise ScenarioError(path, "parameters", "must be a table of name = value")
+    for name, value in table.items():
+        parameters[name] = validate_value(name, value, path, f"parameters.{name}")
+
+    macro = {k: dict(v) for k, v in parent.macro_overrides.items()} if parent else {}
+    table = raw.get("macro", {})
+    if not isinstance(table, dict):
+        raise ScenarioError(path, "macro", "must be a table of paths")
+    for name, years in table.items():
+        if name not in GROWTH_PATHS:
+            raise ScenarioError(path, f"macro.{name}", f"unknown macro path{did_you_mean(name, GROWTH_PATHS)}; allowed: {', '.join(GROWTH_PATHS)}")
+        if not isinstance(years, dict):
+            raise ScenarioError(path, f"macro.{name}", 'must be a table of "YYYY" or "YYYY-YYYY" = % per year')
+        expand_years(years, path, f"macro.{name}")
+        macro.setdefault(name, {}).update(years)
+
+    seeds = check_positive_number(raw.get("seeds", parent.seeds if parent else 1), path, "seeds", MAX_SEEDS, integer=True)
+    scale = check_positive_number(raw.get("scale", parent.scale if parent else 1.0), path, "scale", 1.0)
+    scenario = Scenario(
+        name=raw.get("name", path.stem),
+        path=path,
+        description=raw.get("description", parent.description if parent else ""),
+        seeds=seeds,
+        scale=float(scale),
+        parameters=parameters,
+        macro_overrides=macro,
+    )
+    scenario.macro()  # validates every macro override in full
+    return scenario

@@ -1,0 +1,77 @@
+"""The model as a whole: conservation, accounting, determinism, the baseline at a small scale."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from sim.indicators import CONTRACT, VARIABLES
+from sim.macro import YEARS
+from sim.output import run_dataset
+from sim.runner import simulate
+from sim.scenario import load_scenario
+from tests.conftest import SMALL_SCALE
+
+
+def test_aggregates_equal_weighted_sums_of_firms(small_model):
+    f = small_model.firms
+    record = small_model.records[-1]
+    w = np.where(f.alive, f.weight, 0.0).astype(np.float64)
+    assert record["industrial_va"] == pytest.approx(np.sum(w * f.value_added) / 1e6, rel=1e-9)
+    assert record["n_above_scale"] == pytest.approx(np.sum(w[f.revenue >= 20.0]), rel=1e-9)
+    assert record["exports"] == pytest.approx(np.sum(w * f.revenue * f.export_share) / 1e6, rel=1e-6)
+    assert record["n_firms"] == pytest.approx(w.sum(), rel=1e-9)
+    assert record["va_by_industry"].sum() == pytest.approx(record["industrial_va"], rel=1e-9)
+    assert record["sme_digital_stage_share"].sum() == pytest.approx(1.0)
+
+
+def test_firm_accounting_start_plus_entries_minus_exits(small_model):
+    records = small_model.records
+    for before, after in zip(records, records[1:]):
+        assert after["n_firms"] == pytest.approx(before["n_firms"] + after["n_entries"] - after["n_exits"], rel=1e-6)
+    assert sum(r["n_exits"] for r in records) > 0 and sum(r["n_entries"] for r in records) > 0
+
+
+def test_exit_removes_exactly_its_weight(small_model):
+    f = small_model.firms
+    assert np.all(f.weight[~f.alive] == 0.0)
+    assert np.all(f.market_share[~f.alive] == 0.0)
+
+
+def test_market_shares_sum_to_one(small_model):
+    f = small_model.firms
+    markets = small_model._markets()
+    held = np.bincount(markets, weights=np.where(f.alive, f.weight * f.market_share.astype(np.float64), 0.0), minlength=small_model.n_markets)
+    occupied = held > 0
+    np.testing.assert_allclose(held[occupied], 1.0, rtol=1e-5)
+
+
+def test_same_seed_same_dataset_bit_for_bit():
+    scenario = load_scenario("scenarios/baseline.toml")
+    first = simulate(scenario, seed=11, scale=0.01)
+    second = simulate(scenario, seed=11, scale=0.01)
+    xr.testing.assert_identical(first, second)
+    other = simulate(scenario, seed=12, scale=0.01)
+    assert not other["industrial_va"].equals(first["industrial_va"])
+
+
+def test_baseline_dataset_meets_the_data_contract(small_model):
+    dataset = run_dataset(small_model.records, small_model.seed)
+    assert list(dataset["year"].values) == list(range(2012, 2036))
+    for name in CONTRACT:
+        assert name in dataset, name
+        assert dataset[name].attrs["units"] and dataset[name].attrs["long_name"]
+        assert dataset[name].dims[:2] == ("run", "year")
+        assert not np.isnan(dataset[name].values).any(), name
+    assert set(VARIABLES) <= set(dataset.data_vars)
+
+
+def test_baseline_is_plausible_in_order_of_magnitude(small_model):
+    first, y2022 = small_model.records[0], small_model.records[10]
+    assert first["n_above_scale"] == pytest.approx(344_000, rel=1e-6)
+    assert first["manufacturing_va"] == pytest.approx(16.75, rel=1e-6)
+    # 2022 within a factor of two of the documents' figures (calibration tightens this).
+    for name, document in [("manufacturing_va", 33.5), ("n_above_scale", 451_000), ("exports", 24.0), ("industrial_va", 40.16)]:
+        assert document / 2 < y2022[name] < document * 2, name
+    for record in small_model.records:
+        assert 0 < record["hightech_share"] < 100 and 0 < record["manufacturing_share_gdp"] < 100
+        assert -30 < record["above_scale_va_growth"] < 40

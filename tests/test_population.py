@@ -1,0 +1,73 @@
+"""The synthetic 2012 population reproduces the documents' 2012 figures it is built from."""
+
+import numpy as np
+import pytest
+
+from sim.calibration_data import load_initial_state
+from sim.firms import FIRM_STATE
+from sim.parameters import resolve
+from sim.population import build_population, lomax_stratum_mean
+
+DOC = load_initial_state().documents
+
+
+@pytest.fixture(scope="module", params=[1.0, 0.05])
+def population(request):
+    firms, calibration = build_population(resolve(), seed=3, scale=request.param)
+    return request.param, firms, calibration
+
+
+def totals(firms):
+    alive, w = firms.alive, firms.weight.astype(np.float64)
+    above = alive & (firms.revenue >= 20.0)
+    return alive, w, above
+
+
+def test_counts_and_value_added_match_2012_figures(population):
+    scale, firms, _ = population
+    alive, w, above = totals(firms)
+    assert w[above].sum() == pytest.approx(DOC["n_above_scale"], rel=1e-6)
+    from sim.taxonomy import load_industries
+    manufacturing = load_industries()["manufacturing"][firms.industry]
+    assert np.sum((w * firms.value_added)[alive & manufacturing]) / 1e6 == pytest.approx(DOC["manufacturing_va"], rel=1e-5)
+
+
+def test_full_scale_has_one_row_per_firm():
+    firms, _ = build_population(resolve(), seed=1, scale=1.0)
+    assert np.all(firms.weight[firms.alive] == 1.0)
+
+
+def test_exports_rd_and_patents_match_2012_figures(population):
+    _, firms, calibration = population
+    alive, w, above = totals(firms)
+    exports = w * firms.revenue * firms.export_share
+    assert exports[alive].sum() / 1e6 == pytest.approx(DOC["exports"], rel=1e-3)
+    assert exports[alive & firms.high_tech].sum() / 1e6 == pytest.approx(DOC["hightech_exports"], rel=1e-3)
+    from sim.taxonomy import load_industries
+    mfg_above = above & load_industries()["manufacturing"][firms.industry]
+    intensity = np.sum((w * firms.rd_spending)[mfg_above]) / np.sum((w * firms.revenue)[mfg_above])
+    assert 100 * intensity == pytest.approx(DOC["rd_intensity_mfg"], rel=1e-3)
+    assert calibration.patent_yield * np.sum((w * firms.rd_spending)[alive]) == pytest.approx(DOC["invention_patent_apps"], rel=1e-6)
+
+
+def test_top500_revenue_matches_and_tail_is_heavy(population):
+    scale, firms, calibration = population
+    from sim.taxonomy import load_industries
+    from sim.weighted import top_rows
+    alive, w, above = totals(firms)
+    rows, counted = top_rows(firms.revenue.astype(np.float64), w, alive & load_industries()["manufacturing"][firms.industry], 500)
+    assert np.sum(firms.revenue[rows] * counted) / 1e6 == pytest.approx(DOC["top500_revenue"], rel=1e-3)
+    assets = firms.capital[rows].astype(float) + firms.cash[rows] + firms.receivables[rows]
+    assert np.sum(assets * counted) / 1e6 == pytest.approx(DOC["top500_assets"], rel=1e-3)
+    assert 1.0 < calibration.tail_exponent < 2.0  # Zipf-like (Axtell 2001)
+
+
+def test_lomax_stratum_means_integrate_to_the_mean():
+    edges = np.linspace(0, 1, 100_001)
+    means = lomax_stratum_mean(edges[:-1], edges[1:], 20.0, 50.0, 1.5)
+    assert means.mean() == pytest.approx(20.0 + 50.0 / 0.5, rel=1e-9)
+    assert np.all(np.diff(means) > 0)
+
+
+def test_state_fits_in_128_bytes_per_firm():
+    assert sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values()) <= 128
