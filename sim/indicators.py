@@ -93,82 +93,123 @@ class YearContext:
     fiscal_cost: np.ndarray  # billion RMB by lever
 
 
-def weighted_percentile(values, weights, q) -> float:
-    order = np.argsort(values)
-    cumulative = np.cumsum(weights[order])
-    return float(values[order][min(np.searchsorted(cumulative, q * cumulative[-1]), order.size - 1)])
+# Bits of the category code every firm gets each year; one bincount per weighted quantity then gives
+# its sum over every combination of categories.
+ABOVE, MANUFACTURING, HIGH_TECH, EQUIPMENT, EMERGING, NEW_THREE, STATE_OWNED, PRIVATE = (1 << k for k in range(8))
+N_CODES = 1 << 8
+CODES = np.arange(N_CODES)
+
+
+def over(sums: np.ndarray, *bits: int) -> float:
+    """Sum over all codes that have every one of `bits`."""
+    mask = np.bitwise_or.reduce(bits) if bits else 0
+    return float(sums[(CODES & mask) == mask].sum())
+
+
+def histogram_percentile(log_values, weights, q, bins=4096) -> float:
+    """Weighted percentile from a fine histogram (O(n), within one bin width of the exact value)."""
+    if log_values.size == 0:
+        return float("nan")
+    low, high = float(log_values.min()), float(log_values.max()) + 1e-9
+    counts, edges = np.histogram(log_values, bins=bins, range=(low, high), weights=weights)
+    cumulative = np.cumsum(counts)
+    index = min(int(np.searchsorted(cumulative, q * cumulative[-1])), bins - 1)
+    return float(0.5 * (edges[index] + edges[index + 1]))
 
 
 def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equipment: np.ndarray,
             new_energy_industry: int, n_industries: int) -> dict[str, float | np.ndarray]:
     """Every indicator of the year from the firm columns."""
     alive = firms.alive
-    weight = np.where(alive, firms.weight, 0.0).astype(np.float64)
-    revenue = firms.revenue.astype(np.float64)
-    va = firms.value_added.astype(np.float64)
-    wva = weight * va
+    weight = np.where(alive, firms.weight, np.float32(0.0))
+    revenue = firms.revenue
     industry = firms.industry
-    is_mfg = manufacturing[industry]
+    firm_class = firms.firm_class
     above = alive & (revenue >= context.threshold)
-    exports = weight * revenue * firms.export_share
+    code = (
+        above * ABOVE
+        + manufacturing[industry] * MANUFACTURING
+        + firms.high_tech * HIGH_TECH
+        + equipment[industry] * EQUIPMENT
+        + firms.emerging * EMERGING
+        + (industry == new_energy_industry) * NEW_THREE
+        + (firm_class == taxonomy.STATE_OWNED) * STATE_OWNED
+        + ((firm_class == taxonomy.LARGE_PRIVATE) | (firm_class == taxonomy.SME)) * PRIVATE
+    ).astype(np.intp)
 
-    industrial_va = wva.sum() / TRILLION
-    manufacturing_va = wva[is_mfg].sum() / TRILLION
-    above_va = wva[above].sum()
+    def sums(values) -> np.ndarray:
+        return np.bincount(code, weights=values, minlength=N_CODES)
+
+    wva = weight * firms.value_added
+    va = sums(wva)
+    counts = sums(weight)
+    exports = sums(weight * revenue * firms.export_share)
+    energy = weight * firms.energy_intensity * firms.value_added / np.float32(context.price_index)
+    energy_sums = sums(energy)
+    co2 = sums(energy * firms.carbon_intensity)
+    rd = sums(weight * firms.rd_spending)
+    sales = sums(weight * revenue)
+    workers = sums(weight * firms.employment)
+
+    industrial_va = va.sum() / TRILLION
+    manufacturing_va = over(va, MANUFACTURING) / TRILLION
+    above_va = over(va, ABOVE)
     if context.growth_input is not None:
         growth = context.growth_input
     else:
         panel = above & (firms.age > 0)
-        nominal = wva[panel].sum() / np.sum(weight[panel] * firms.previous_value_added[panel])
+        previous = np.sum(np.where(panel, weight * firms.previous_value_added, np.float32(0.0)), dtype=np.float64)
+        nominal = np.sum(np.where(panel, wva, np.float32(0.0)), dtype=np.float64) / previous
         growth = 100.0 * (nominal / context.price_change - 1.0)
-    mfg_above = above & is_mfg
-    rd_mfg = np.sum(weight[mfg_above] * firms.rd_spending[mfg_above])
-    is_sme = alive & (firms.firm_class == taxonomy.SME)
+    rd_mfg = over(rd, ABOVE, MANUFACTURING)
+    is_sme = alive & (firm_class == taxonomy.SME)
     stage_counts = np.bincount(firms.digital_stage[is_sme], weights=weight[is_sme], minlength=len(taxonomy.DIGITAL_STAGES))
-    rows, counted = top_rows(revenue, weight, alive & is_mfg, TOP_N)
+    rows, counted = top_rows(revenue, weight, alive & manufacturing[industry], TOP_N)
     assets = firms.capital[rows].astype(np.float64) + firms.cash[rows] + firms.receivables[rows]
-    rung = firms.ladder_rung
-    energy = weight * firms.energy_intensity * va / context.price_index
-    productivity = firms.productivity.astype(np.float64)
-    log_productivity = np.log(np.maximum(productivity, 1e-12))
-    private = above & ((firms.firm_class == taxonomy.LARGE_PRIVATE) | (firms.firm_class == taxonomy.SME))
-    state = above & (firms.firm_class == taxonomy.STATE_OWNED)
+    rung = np.where(alive, firms.ladder_rung, 255)
+    rung_counts = np.bincount(rung, weights=weight, minlength=256)
+    log_productivity = np.log(firms.productivity)
+    mfg_above = np.flatnonzero(above & manufacturing[industry])
+    state = np.flatnonzero(above & (firm_class == taxonomy.STATE_OWNED))
+    private = np.flatnonzero(above & ((firm_class == taxonomy.LARGE_PRIVATE) | (firm_class == taxonomy.SME)))
     return {
         "industrial_va": industrial_va,
         "manufacturing_va": manufacturing_va,
         "industry_share_gdp": 100.0 * industrial_va / context.gdp,
         "manufacturing_share_gdp": 100.0 * manufacturing_va / context.gdp,
-        "above_scale_va_growth": growth,
-        "hightech_share": 100.0 * wva[above & firms.high_tech].sum() / above_va,
-        "equipment_share": 100.0 * wva[above & equipment[industry]].sum() / above_va,
-        "sei_share_gdp": 100.0 * wva[firms.emerging].sum() / TRILLION / context.sei_industrial_fraction / context.gdp,
+        "above_scale_va_growth": float(growth),
+        "hightech_share": 100.0 * over(va, ABOVE, HIGH_TECH) / above_va,
+        "equipment_share": 100.0 * over(va, ABOVE, EQUIPMENT) / above_va,
+        "sei_share_gdp": 100.0 * over(va, EMERGING) / TRILLION / context.sei_industrial_fraction / context.gdp,
         "world_mfg_share": 100.0 * manufacturing_va / context.world_mfg_va,
         "rd_spend_mfg": rd_mfg / TRILLION,
-        "rd_intensity_mfg": 100.0 * rd_mfg / np.sum(weight[mfg_above] * revenue[mfg_above]),
+        "rd_intensity_mfg": 100.0 * rd_mfg / over(sales, ABOVE, MANUFACTURING),
         "invention_patent_apps": float(context.patent_applications),
-        "n_above_scale": weight[above].sum(),
-        "n_srdi": weight[(rung == taxonomy.RUNG_SRDI) | (rung == taxonomy.RUNG_LITTLE_GIANT)].sum(),
-        "n_little_giant": weight[rung == taxonomy.RUNG_LITTLE_GIANT].sum(),
-        "n_single_champion": weight[rung == taxonomy.RUNG_CHAMPION].sum(),
-        "top500_revenue": np.sum(revenue[rows] * counted) / TRILLION,
-        "top500_assets": np.sum(assets * counted) / TRILLION,
+        "n_above_scale": over(counts, ABOVE),
+        "n_srdi": float(rung_counts[taxonomy.RUNG_SRDI] + rung_counts[taxonomy.RUNG_LITTLE_GIANT]),
+        "n_little_giant": float(rung_counts[taxonomy.RUNG_LITTLE_GIANT]),
+        "n_single_champion": float(rung_counts[taxonomy.RUNG_CHAMPION]),
+        "top500_revenue": float(np.sum(revenue[rows] * counted)) / TRILLION,
+        "top500_assets": float(np.sum(assets * counted)) / TRILLION,
         "exports": exports.sum() / TRILLION,
-        "hightech_exports": exports[firms.high_tech].sum() / TRILLION,
-        "new_three_exports": exports[industry == new_energy_industry].sum() / TRILLION,
+        "hightech_exports": over(exports, HIGH_TECH) / TRILLION,
+        "new_three_exports": over(exports, NEW_THREE) / TRILLION,
         "sme_digital_stage_share": stage_counts / max(stage_counts.sum(), 1e-300),
-        "industrial_energy": energy.sum() / 1e6,
-        "industrial_co2": np.sum(energy * firms.carbon_intensity) / 1e6,
-        "employment_mfg": np.sum(weight[is_mfg] * firms.employment[is_mfg]) / 1e6,
+        "industrial_energy": energy_sums.sum() / 1e6,
+        "industrial_co2": co2.sum() / 1e6,
+        "employment_mfg": over(workers, MANUFACTURING) / 1e6,
         "fiscal_cost": context.fiscal_cost,
         "gdp": context.gdp,
-        "electromechanical_exports": exports[equipment[industry]].sum() / TRILLION,
-        "n_firms": weight.sum(),
+        "electromechanical_exports": over(exports, EQUIPMENT) / TRILLION,
+        "n_firms": counts.sum(),
         "n_entries": context.entries,
         "n_exits": context.exits,
         "va_by_industry": np.bincount(industry, weights=wva, minlength=n_industries) / TRILLION,
-        "firms_by_class": np.bincount(firms.firm_class[above], weights=weight[above], minlength=len(taxonomy.FIRM_CLASSES)),
-        "productivity_90_10": weighted_percentile(productivity[mfg_above], weight[mfg_above], 0.9)
-        / weighted_percentile(productivity[mfg_above], weight[mfg_above], 0.1),
+        "firms_by_class": np.bincount(firm_class[above], weights=weight[above], minlength=len(taxonomy.FIRM_CLASSES)),
+        "productivity_90_10": float(np.exp(
+            histogram_percentile(log_productivity[mfg_above], weight[mfg_above], 0.9)
+            - histogram_percentile(log_productivity[mfg_above], weight[mfg_above], 0.1)
+        )),
         "soe_productivity_gap": float(
             np.average(log_productivity[private], weights=weight[private]) - np.average(log_productivity[state], weights=weight[state])
         ),

@@ -163,7 +163,7 @@ class IndustryModel(mesa.Model):
         wages = self._firm_wages(market_of)
         fitness = market.competitiveness(f.productivity, f.patent_stock, f.revenue, wages, p["markup"], p["quality_weight"])
         sd = market.shock_sd(f.revenue, p["demand_shock_sd"], p["shock_size_exponent"], p["shock_reference_revenue"])
-        shock = sd * rng.standard_normal(f.capacity) - 0.5 * sd * sd
+        shock = sd * rng.standard_normal(f.capacity, dtype=np.float32) - 0.5 * sd * sd
         weight = np.where(f.alive, f.weight, 0.0)
         f.market_share[:] = market.replicator_shares(f.market_share, fitness - f.competitiveness, market_of, weight,
                                                      self.n_markets, p["share_selection_strength"], shock)
@@ -198,7 +198,7 @@ class IndustryModel(mesa.Model):
         room = finance.credit_room(f.capital, f.cash, f.receivables, f.debt, ceiling)
         affordable = (f.cash - p["cash_buffer_share"] * f.revenue + room) >= cost
         chance = digital.upgrade_probability(benefit, cost, peers, p["digital_max_rate"], p["digital_peer_effect"])
-        upgrades = f.alive & (f.digital_stage < n_stages - 1) & affordable & (rng.random(f.capacity) < chance)
+        upgrades = f.alive & (f.digital_stage < n_stages - 1) & affordable & (rng.random(f.capacity, dtype=np.float32) < chance)
         f.digital_stage[upgrades] += 1
         new_productivity[upgrades] *= np.exp(p["digital_productivity_gain"])
         f.energy_intensity[upgrades] *= 1.0 - p["digital_energy_saving"]

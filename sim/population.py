@@ -138,7 +138,7 @@ def build_population(params: dict[str, float], seed: int, scale: float) -> tuple
     industry = np.concatenate(industry)
     n = revenue.size
 
-    firms = Firms.empty(int(n * 1.25) + 64)
+    firms = Firms.empty(int(n * 1.05) + 64)
     rows = slice(0, n)
     firms.alive[rows] = True
     firms.weight[rows] = weight

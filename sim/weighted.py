@@ -25,20 +25,29 @@ def top_rows(revenue, weight, eligible, top_n) -> tuple[np.ndarray, np.ndarray]:
     return biggest[used], counted[used]
 
 
-def fill_to_target(raw, size, group, target, cap, rounds=30) -> np.ndarray:
-    """Scale `raw` shares within each group so that sum(size * share) meets `target`, capping shares at
-    `cap` and handing what the capped rows cannot take to the others (water filling)."""
-    share = np.zeros_like(raw)
+def fill_to_target(raw, size, group, target, cap, rounds=50) -> np.ndarray:
+    """Shares proportional to `raw` within each group, scaled so that sum(size * share) meets `target`,
+    capped at `cap`, with what the capped rows cannot take handed to the others (water filling).
+
+    Each round caps the rows whose scaled share would pass the cap and rescales the rest; only the
+    newly capped rows are summed again, so a round costs one comparison over all rows.
+    """
+    groups = target.size
+    sized = size * raw
+    free = np.bincount(group, weights=sized, minlength=groups)
+    fixed = np.zeros(groups)
     capped = np.zeros(raw.size, dtype=bool)
     for _ in range(rounds):
-        fixed = np.bincount(group, weights=np.where(capped, size * cap, 0.0), minlength=target.size)
-        free = np.bincount(group, weights=np.where(capped, 0.0, size * raw), minlength=target.size)
-        factor = np.divide(target - fixed, free, out=np.zeros_like(target), where=free > 0)
-        share = np.where(capped, cap, raw * factor[group])
-        newly = share > cap
-        if not newly.any():
+        factor = np.divide(target - fixed, free, out=np.zeros(groups), where=free > 0)
+        limit = np.divide(cap, factor, out=np.full(groups, np.inf), where=factor > 0)
+        newly = np.flatnonzero((raw > limit[group]) & ~capped)
+        if newly.size == 0:
             break
-        capped |= newly
+        capped[newly] = True
+        fixed += np.bincount(group[newly], weights=size[newly] * cap, minlength=groups)
+        free -= np.bincount(group[newly], weights=sized[newly], minlength=groups)
+    share = raw * factor[group].astype(raw.dtype)
+    share[capped] = cap
     return np.minimum(share, cap)
 
 
@@ -52,7 +61,9 @@ def draw_peers(group: np.ndarray, weight: np.ndarray, eligible: np.ndarray, who:
     among `eligible` rows (a random competitor, as imitators and entrants pick in K+S).
     Returns -1 where the group has no eligible row."""
     candidates = np.flatnonzero(eligible)
-    order = candidates[np.argsort(group[candidates], kind="stable")]
+    key = group[candidates]
+    key = key.astype(np.uint8) if key.size and key.max() < 256 else key  # radix sort for small keys
+    order = candidates[np.argsort(key, kind="stable")]
     cumulative = np.cumsum(weight[order], dtype=np.float64)
     groups = int(group.max()) + 1 if group.size else 0
     totals = np.bincount(group[order], weights=weight[order], minlength=groups)

@@ -35,8 +35,8 @@ def innovate(productivity, rd_spending, wage: float, market, weight, alive, p: d
     n = productivity.size
     researchers = rd_spending / wage
     share = p["innovation_share_of_rd"]
-    innovates = alive & (rng.random(n) < success_probability(share * researchers, p["innovation_zeta"]))
-    imitates = alive & (rng.random(n) < success_probability((1.0 - share) * researchers, p["imitation_zeta"]))
+    innovates = alive & (rng.random(n, dtype=np.float32) < success_probability(share * researchers, p["innovation_zeta"]))
+    imitates = alive & (rng.random(n, dtype=np.float32) < success_probability((1.0 - share) * researchers, p["imitation_zeta"]))
 
     best = productivity.copy()
     who = np.flatnonzero(innovates)

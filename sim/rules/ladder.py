@@ -34,7 +34,7 @@ def promote(rung, firm_class, revenue, rd_intensity, relative_share, niche, manu
     niche: revenue over the mean revenue of SMEs in the firm's market (SRDI: a strong position
     among the SMEs of its market)."""
     n = rung.size
-    u = rng.random(n)
+    u = rng.random(n, dtype=np.float32)
     rung = rung.copy()
     innovative = rd_intensity >= p["srdi_min_rd_intensity"]
     if year >= p["champion_start_year"]:
