@@ -30,6 +30,10 @@ SUMMARY_VARIABLES = (
 )
 
 
+# Modules of sim/commands/ that register a subcommand (see build_parser).
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that exits 2 with one line (its default already exits 2, but prints usage too)."""
 
@@ -159,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     assumptions = commands.add_parser("assumptions", help="list every labelled assumption with its reason")
     assumptions.set_defaults(handler=command_assumptions)
+
+    # Further commands live in their own modules under sim/commands/, each with
+    # register(commands) that adds its subparser and sets `handler`. Import lazily inside handlers.
+    import importlib
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(f"sim.commands.{module_name}").register(commands)
     return parser
 
 

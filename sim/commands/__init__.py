@@ -1,0 +1,1 @@
+"""Subcommands of `sim` beyond run/check/assumptions; each module has register(commands)."""
