@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
+from numba import njit
 
 from sim import taxonomy
 from sim.firms import Firms
@@ -17,6 +20,8 @@ from sim.levers import LEVER_NAMES
 from sim.weighted import top_rows
 
 TRILLION = 1e6  # M RMB per trillion RMB
+N_STAGES, N_RUNGS, N_CLASSES = len(taxonomy.DIGITAL_STAGES), len(taxonomy.LADDER_RUNGS), len(taxonomy.FIRM_CLASSES)
+SOE_CODE, LARGE_PRIVATE_CODE, SME_CODE = taxonomy.STATE_OWNED, taxonomy.LARGE_PRIVATE, taxonomy.SME
 TOP_N = 500
 
 
@@ -93,124 +98,138 @@ class YearContext:
     fiscal_cost: np.ndarray  # billion RMB by lever
 
 
-# Bits of the category code every firm gets each year; one bincount per weighted quantity then gives
-# its sum over every combination of categories.
+# Bits of the category code of a firm; sums by code then give totals over any combination.
 ABOVE, MANUFACTURING, HIGH_TECH, EQUIPMENT, EMERGING, NEW_THREE, STATE_OWNED, PRIVATE = (1 << k for k in range(8))
 N_CODES = 1 << 8
 CODES = np.arange(N_CODES)
+# Quantities summed by code (columns of the table `accumulate` returns).
+Q_FIRMS, Q_VA, Q_EXPORTS, Q_ENERGY, Q_CO2, Q_RD, Q_REVENUE, Q_WORKERS, Q_PANEL_VA, Q_PANEL_PREVIOUS, Q_LOG_PRODUCTIVITY = range(11)
+N_QUANTITIES = 11
+# Histogram of log productivity (M RMB per person) of above-scale manufacturers, for percentiles.
+LOG_PRODUCTIVITY_RANGE = (-12.0, 8.0)
+HISTOGRAM_BINS = 16384
 
 
-def over(sums: np.ndarray, *bits: int) -> float:
-    """Sum over all codes that have every one of `bits`."""
-    mask = np.bitwise_or.reduce(bits) if bits else 0
-    return float(sums[(CODES & mask) == mask].sum())
+@njit(cache=True)
+def accumulate(alive, weight, revenue, value_added, previous_value_added, export_share, energy_intensity, carbon_intensity,
+               rd_spending, employment, productivity, firm_class, industry, high_tech, emerging, age, digital_stage,
+               ladder_rung, manufacturing, equipment, new_energy_industry, threshold, price_index, n_industries):
+    """One pass over the firms: weighted sums by category code, plus the breakdowns the contract needs."""
+    table = np.zeros((N_CODES, N_QUANTITIES))
+    stages = np.zeros(N_STAGES)
+    rungs = np.zeros(N_RUNGS)
+    classes = np.zeros(N_CLASSES)
+    va_by_industry = np.zeros(n_industries)
+    histogram = np.zeros(HISTOGRAM_BINS)
+    low, high = LOG_PRODUCTIVITY_RANGE
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        w = weight[i]
+        ind = industry[i]
+        above = revenue[i] >= threshold
+        cls = firm_class[i]
+        code = ((ABOVE if above else 0) + (MANUFACTURING if manufacturing[ind] else 0) + (HIGH_TECH if high_tech[i] else 0)
+                + (EQUIPMENT if equipment[ind] else 0) + (EMERGING if emerging[i] else 0)
+                + (NEW_THREE if ind == new_energy_industry else 0) + (STATE_OWNED if cls == SOE_CODE else 0)
+                + (PRIVATE if cls == LARGE_PRIVATE_CODE or cls == SME_CODE else 0))
+        va = value_added[i]
+        energy = energy_intensity[i] * va / price_index
+        log_productivity = math.log(productivity[i])
+        row = table[code]
+        row[Q_FIRMS] += w
+        row[Q_VA] += w * va
+        row[Q_EXPORTS] += w * revenue[i] * export_share[i]
+        row[Q_ENERGY] += w * energy
+        row[Q_CO2] += w * energy * carbon_intensity[i]
+        row[Q_RD] += w * rd_spending[i]
+        row[Q_REVENUE] += w * revenue[i]
+        row[Q_WORKERS] += w * employment[i]
+        row[Q_LOG_PRODUCTIVITY] += w * log_productivity
+        if above and age[i] > 0:
+            row[Q_PANEL_VA] += w * va
+            row[Q_PANEL_PREVIOUS] += w * previous_value_added[i]
+        if cls == SME_CODE:
+            stages[digital_stage[i]] += w
+        rungs[ladder_rung[i]] += w
+        if above:
+            classes[cls] += w
+            if manufacturing[ind]:
+                position = int((log_productivity - low) / (high - low) * HISTOGRAM_BINS)
+                histogram[min(max(position, 0), HISTOGRAM_BINS - 1)] += w
+        va_by_industry[ind] += w * va
+    return table, stages, rungs, classes, va_by_industry, histogram
 
 
-def histogram_percentile(log_values, weights, q, bins=4096) -> float:
-    """Weighted percentile from a fine histogram (O(n), within one bin width of the exact value)."""
-    if log_values.size == 0:
-        return float("nan")
-    low, high = float(log_values.min()), float(log_values.max()) + 1e-9
-    counts, edges = np.histogram(log_values, bins=bins, range=(low, high), weights=weights)
-    cumulative = np.cumsum(counts)
-    index = min(int(np.searchsorted(cumulative, q * cumulative[-1])), bins - 1)
-    return float(0.5 * (edges[index] + edges[index + 1]))
+def over(table: np.ndarray, quantity: int, *bits: int) -> float:
+    """Sum of `quantity` over all codes that have every one of `bits`."""
+    mask = int(np.bitwise_or.reduce(bits)) if bits else 0
+    return float(table[(CODES & mask) == mask, quantity].sum())
+
+
+def histogram_percentile(histogram: np.ndarray, q: float) -> float:
+    """Weighted percentile (in log productivity) from the histogram: the centre of the bin reached."""
+    cumulative = np.cumsum(histogram)
+    index = min(int(np.searchsorted(cumulative, q * cumulative[-1])), histogram.size - 1)
+    low, high = LOG_PRODUCTIVITY_RANGE
+    return low + (index + 0.5) * (high - low) / histogram.size
 
 
 def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equipment: np.ndarray,
             new_energy_industry: int, n_industries: int) -> dict[str, float | np.ndarray]:
     """Every indicator of the year from the firm columns."""
-    alive = firms.alive
-    weight = np.where(alive, firms.weight, np.float32(0.0))
-    revenue = firms.revenue
-    industry = firms.industry
-    firm_class = firms.firm_class
-    above = alive & (revenue >= context.threshold)
-    code = (
-        above * ABOVE
-        + manufacturing[industry] * MANUFACTURING
-        + firms.high_tech * HIGH_TECH
-        + equipment[industry] * EQUIPMENT
-        + firms.emerging * EMERGING
-        + (industry == new_energy_industry) * NEW_THREE
-        + (firm_class == taxonomy.STATE_OWNED) * STATE_OWNED
-        + ((firm_class == taxonomy.LARGE_PRIVATE) | (firm_class == taxonomy.SME)) * PRIVATE
-    ).astype(np.intp)
-
-    def sums(values) -> np.ndarray:
-        return np.bincount(code, weights=values, minlength=N_CODES)
-
-    wva = weight * firms.value_added
-    va = sums(wva)
-    counts = sums(weight)
-    exports = sums(weight * revenue * firms.export_share)
-    energy = weight * firms.energy_intensity * firms.value_added / np.float32(context.price_index)
-    energy_sums = sums(energy)
-    co2 = sums(energy * firms.carbon_intensity)
-    rd = sums(weight * firms.rd_spending)
-    sales = sums(weight * revenue)
-    workers = sums(weight * firms.employment)
-
-    industrial_va = va.sum() / TRILLION
-    manufacturing_va = over(va, MANUFACTURING) / TRILLION
-    above_va = over(va, ABOVE)
+    f = firms
+    table, stages, rungs, classes, va_by_industry, histogram = accumulate(
+        f.alive, f.weight, f.revenue, f.value_added, f.previous_value_added, f.export_share, f.energy_intensity,
+        f.carbon_intensity, f.rd_spending, f.employment, f.productivity, f.firm_class, f.industry, f.high_tech, f.emerging,
+        f.age, f.digital_stage, f.ladder_rung, manufacturing, equipment, new_energy_industry, context.threshold,
+        context.price_index, n_industries)
+    industrial_va = over(table, Q_VA) / TRILLION
+    manufacturing_va = over(table, Q_VA, MANUFACTURING) / TRILLION
+    above_va = over(table, Q_VA, ABOVE)
     if context.growth_input is not None:
         growth = context.growth_input
     else:
-        panel = above & (firms.age > 0)
-        previous = np.sum(np.where(panel, weight * firms.previous_value_added, np.float32(0.0)), dtype=np.float64)
-        nominal = np.sum(np.where(panel, wva, np.float32(0.0)), dtype=np.float64) / previous
+        nominal = over(table, Q_PANEL_VA) / over(table, Q_PANEL_PREVIOUS)
         growth = 100.0 * (nominal / context.price_change - 1.0)
-    rd_mfg = over(rd, ABOVE, MANUFACTURING)
-    is_sme = alive & (firm_class == taxonomy.SME)
-    stage_counts = np.bincount(firms.digital_stage[is_sme], weights=weight[is_sme], minlength=len(taxonomy.DIGITAL_STAGES))
-    rows, counted = top_rows(revenue, weight, alive & manufacturing[industry], TOP_N)
-    assets = firms.capital[rows].astype(np.float64) + firms.cash[rows] + firms.receivables[rows]
-    rung = np.where(alive, firms.ladder_rung, 255)
-    rung_counts = np.bincount(rung, weights=weight, minlength=256)
-    log_productivity = np.log(firms.productivity)
-    mfg_above = np.flatnonzero(above & manufacturing[industry])
-    state = np.flatnonzero(above & (firm_class == taxonomy.STATE_OWNED))
-    private = np.flatnonzero(above & ((firm_class == taxonomy.LARGE_PRIVATE) | (firm_class == taxonomy.SME)))
+    rd_mfg = over(table, Q_RD, ABOVE, MANUFACTURING)
+    rows, counted = top_rows(f.revenue, np.where(f.alive, f.weight, np.float32(0.0)), f.alive & manufacturing[f.industry], TOP_N)
+    assets = f.capital[rows].astype(np.float64) + f.cash[rows] + f.receivables[rows]
+    mean_log = lambda bit: over(table, Q_LOG_PRODUCTIVITY, ABOVE, bit) / over(table, Q_FIRMS, ABOVE, bit)
     return {
         "industrial_va": industrial_va,
         "manufacturing_va": manufacturing_va,
         "industry_share_gdp": 100.0 * industrial_va / context.gdp,
         "manufacturing_share_gdp": 100.0 * manufacturing_va / context.gdp,
         "above_scale_va_growth": float(growth),
-        "hightech_share": 100.0 * over(va, ABOVE, HIGH_TECH) / above_va,
-        "equipment_share": 100.0 * over(va, ABOVE, EQUIPMENT) / above_va,
-        "sei_share_gdp": 100.0 * over(va, EMERGING) / TRILLION / context.sei_industrial_fraction / context.gdp,
+        "hightech_share": 100.0 * over(table, Q_VA, ABOVE, HIGH_TECH) / above_va,
+        "equipment_share": 100.0 * over(table, Q_VA, ABOVE, EQUIPMENT) / above_va,
+        "sei_share_gdp": 100.0 * over(table, Q_VA, EMERGING) / TRILLION / context.sei_industrial_fraction / context.gdp,
         "world_mfg_share": 100.0 * manufacturing_va / context.world_mfg_va,
         "rd_spend_mfg": rd_mfg / TRILLION,
-        "rd_intensity_mfg": 100.0 * rd_mfg / over(sales, ABOVE, MANUFACTURING),
+        "rd_intensity_mfg": 100.0 * rd_mfg / over(table, Q_REVENUE, ABOVE, MANUFACTURING),
         "invention_patent_apps": float(context.patent_applications),
-        "n_above_scale": over(counts, ABOVE),
-        "n_srdi": float(rung_counts[taxonomy.RUNG_SRDI] + rung_counts[taxonomy.RUNG_LITTLE_GIANT]),
-        "n_little_giant": float(rung_counts[taxonomy.RUNG_LITTLE_GIANT]),
-        "n_single_champion": float(rung_counts[taxonomy.RUNG_CHAMPION]),
-        "top500_revenue": float(np.sum(revenue[rows] * counted)) / TRILLION,
+        "n_above_scale": over(table, Q_FIRMS, ABOVE),
+        "n_srdi": float(rungs[taxonomy.RUNG_SRDI] + rungs[taxonomy.RUNG_LITTLE_GIANT]),
+        "n_little_giant": float(rungs[taxonomy.RUNG_LITTLE_GIANT]),
+        "n_single_champion": float(rungs[taxonomy.RUNG_CHAMPION]),
+        "top500_revenue": float(np.sum(f.revenue[rows] * counted)) / TRILLION,
         "top500_assets": float(np.sum(assets * counted)) / TRILLION,
-        "exports": exports.sum() / TRILLION,
-        "hightech_exports": over(exports, HIGH_TECH) / TRILLION,
-        "new_three_exports": over(exports, NEW_THREE) / TRILLION,
-        "sme_digital_stage_share": stage_counts / max(stage_counts.sum(), 1e-300),
-        "industrial_energy": energy_sums.sum() / 1e6,
-        "industrial_co2": co2.sum() / 1e6,
-        "employment_mfg": over(workers, MANUFACTURING) / 1e6,
+        "exports": over(table, Q_EXPORTS) / TRILLION,
+        "hightech_exports": over(table, Q_EXPORTS, HIGH_TECH) / TRILLION,
+        "new_three_exports": over(table, Q_EXPORTS, NEW_THREE) / TRILLION,
+        "sme_digital_stage_share": stages / max(stages.sum(), 1e-300),
+        "industrial_energy": over(table, Q_ENERGY) / 1e6,
+        "industrial_co2": over(table, Q_CO2) / 1e6,
+        "employment_mfg": over(table, Q_WORKERS, MANUFACTURING) / 1e6,
         "fiscal_cost": context.fiscal_cost,
         "gdp": context.gdp,
-        "electromechanical_exports": over(exports, EQUIPMENT) / TRILLION,
-        "n_firms": counts.sum(),
+        "electromechanical_exports": over(table, Q_EXPORTS, EQUIPMENT) / TRILLION,
+        "n_firms": over(table, Q_FIRMS),
         "n_entries": context.entries,
         "n_exits": context.exits,
-        "va_by_industry": np.bincount(industry, weights=wva, minlength=n_industries) / TRILLION,
-        "firms_by_class": np.bincount(firm_class[above], weights=weight[above], minlength=len(taxonomy.FIRM_CLASSES)),
-        "productivity_90_10": float(np.exp(
-            histogram_percentile(log_productivity[mfg_above], weight[mfg_above], 0.9)
-            - histogram_percentile(log_productivity[mfg_above], weight[mfg_above], 0.1)
-        )),
-        "soe_productivity_gap": float(
-            np.average(log_productivity[private], weights=weight[private]) - np.average(log_productivity[state], weights=weight[state])
-        ),
+        "va_by_industry": va_by_industry / TRILLION,
+        "firms_by_class": classes,
+        "productivity_90_10": float(np.exp(histogram_percentile(histogram, 0.9) - histogram_percentile(histogram, 0.1))),
+        "soe_productivity_gap": mean_log(PRIVATE) - mean_log(STATE_OWNED),
     }

@@ -16,9 +16,10 @@ from sim.indicators import YearContext, measure
 from sim.levers import LEVER_NAMES
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
 from sim.population import build_population
-from sim.randomness import stream
-from sim.rules import digital, energy, entry_exit, finance, innovation, ladder, market, production, trade
-from sim.weighted import draw_peers, group_sum
+from sim.randomness import stream, stream_key
+from sim.rules import digital, energy, entry_exit, finance, innovation, ladder, market, parameters_for, trade
+from sim.weighted import group_sum
+from sim.year import firm_year
 
 N_SEGMENTS = len(taxonomy.SEGMENTS)
 
@@ -52,6 +53,12 @@ class IndustryModel(mesa.Model):
         self.industries = taxonomy.load_industries()
         self.assumptions = load_initial_state().assumptions
         self.firms, self.calibration = build_population(params, self.seed, scale)
+        modules = {"market": market, "innovation": innovation, "digital": digital, "finance": finance, "energy": energy,
+                   "ladder": ladder}
+        self.rule_params = {name: parameters_for(module, params) for name, module in modules.items()}
+        self.innovation_draws = innovation.draw_table(self.rule_params["innovation"])
+        self.va_ratio = self.industries["va_to_revenue"].astype(np.float64)
+        self.capital_to_revenue = np.asarray(self.calibration.capital_to_revenue, dtype=np.float64)
         self.wage = self.calibration.wage
         self.price_index = 1.0
         self.world_mfg_va = self.calibration.world_mfg_va
@@ -72,8 +79,9 @@ class IndustryModel(mesa.Model):
         self.domestic_demand = self.demand - self.export_demand
         self.demand_growth = np.zeros(self.n_markets)
         self.market_productivity = [self._market_productivity(market_of)] * 2
-        f.competitiveness[:] = market.competitiveness(f.productivity, f.patent_stock, f.revenue, self._firm_wages(market_of),
-                                                      params["markup"], params["quality_weight"])
+        wages = self.wage * (f.productivity / self.market_productivity[-1][market_of]) ** params["wage_productivity_elasticity"]
+        f.competitiveness[:] = -np.log((1.0 + params["markup"]) * wages / f.productivity) + params["quality_weight"] * np.log1p(
+            f.patent_stock / np.maximum(f.revenue, 1e-6))
         self.illiquid = np.zeros(f.capacity, dtype=bool)
         self.records: list[dict] = []
         self._record(entries=0.0, exits=0.0, patents=self._patents_2012(), price_change=1.0, growth_input=self.calibration.above_scale_va_growth)
@@ -88,10 +96,6 @@ class IndustryModel(mesa.Model):
         real_va = group_sum(weight * f.value_added / self.price_index, market_of, self.n_markets)
         workers = group_sum(weight * f.employment, market_of, self.n_markets)
         return np.divide(real_va, workers, out=np.ones(self.n_markets), where=workers > 0)
-
-    def _firm_wages(self, market_of) -> np.ndarray:
-        return market.firm_wage(self.firms.productivity, self.market_productivity[-1][market_of], self.wage,
-                                self.params["wage_productivity_elasticity"])
 
     def _patents_2012(self) -> float:
         f = self.firms
@@ -132,14 +136,8 @@ class IndustryModel(mesa.Model):
         labour_cost_index = self.wage / self.calibration.wage
 
         # 1. exit of last year's failures
-        worth = finance.net_worth(f.capital, f.cash, f.receivables, f.debt)
-        leaving = entry_exit.exit_mask(f.revenue / (self.price_index / price_change), worth, self.illiquid, f.alive, p["exit_revenue"])
-        exits = float(f.weight[leaving].sum(dtype=np.float64))
-        f.alive[leaving] = False
-        f.weight[leaving] = 0.0
-        f.market_share[leaving] = 0.0
-        market_of = self._markets()
-        firms_in_market = self._firms_in_market(market_of)
+        exits = entry_exit.apply_exits(f.alive, f.weight, f.market_share, f.revenue, f.capital, f.cash, f.receivables,
+                                       f.debt, self.illiquid, self.price_index / price_change, p["exit_revenue"])
 
         # 2. demand by market
         elasticity = p["domestic_demand_elasticity_scale"] * self.market_elasticity_base + p["emerging_elasticity_premium"] * self.market_emerging
@@ -154,121 +152,61 @@ class IndustryModel(mesa.Model):
         self.demand = demand
 
         # 3. entry
-        entries = self._enter(firms_in_market, stream(self.seed, "entry_exit", year))
+        entries = self._enter(stream(self.seed, "entry_exit", year))
         f = self.firms
-        market_of = self._markets()
 
         # 4. market shares and revenue
-        rng = stream(self.seed, "market", year)
-        wages = self._firm_wages(market_of)
-        fitness = market.competitiveness(f.productivity, f.patent_stock, f.revenue, wages, p["markup"], p["quality_weight"])
-        sd = market.shock_sd(f.revenue, p["demand_shock_sd"], p["shock_size_exponent"], p["shock_reference_revenue"])
-        shock = sd * rng.standard_normal(f.capacity, dtype=np.float32) - 0.5 * sd * sd
-        weight = np.where(f.alive, f.weight, 0.0)
-        f.market_share[:] = market.replicator_shares(f.market_share, fitness - f.competitiveness, market_of, weight,
-                                                     self.n_markets, p["share_selection_strength"], shock)
-        f.competitiveness[:] = fitness
-        f.revenue[:] = f.market_share * demand[market_of]
+        market_of = self._markets()
+        market.update_market(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock, f.revenue,
+                             self.market_productivity[-1], demand, self.n_markets, self.wage,
+                             stream_key(self.seed, "market", year), self.rule_params["market"])
 
         # 5. exports
-        f.export_share[:] = trade.export_shares(f.export_propensity, f.revenue, weight, market_of, self.export_demand)
+        f.export_share[:] = trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, self.export_demand)
 
-        # 6. production
-        f.previous_value_added[:] = f.value_added
-        f.value_added[:] = production.value_added(f.revenue, self.industries["va_to_revenue"][f.industry])
-        f.employment[:] = production.employment(f.value_added, f.productivity, self.price_index)
-
-        # 7. innovation (productivity of next year), patents
-        rng = stream(self.seed, "innovation", year)
-        f.rd_spending[:] = f.rd_propensity * f.revenue
-        new_productivity, _ = innovation.innovate(f.productivity, f.rd_spending, self.wage, market_of, weight, f.alive, p, rng)
-        applications = innovation.patent_applications(f.rd_spending, weight, self.calibration.patent_yield, rng)
-        per_firm = np.divide(applications, weight, out=np.zeros_like(applications), where=weight > 0)
-        f.patent_stock[:] = innovation.patent_stock(f.patent_stock, per_firm, p["patent_depreciation"])
-
-        # 8. digital stages
-        rng = stream(self.seed, "digital", year)
-        wage_bill = f.employment * wages
-        cost = digital.upgrade_cost(f.revenue, labour_cost_index, p["digital_cost_fixed"], p["digital_cost_share"])
-        benefit = p["digital_productivity_gain"] * wage_bill * p["digital_payback_years"]
-        n_stages = len(taxonomy.DIGITAL_STAGES)
-        cell = f.industry.astype(np.intp) * len(taxonomy.REGIONS) + f.region
-        peers = digital.peer_share_above(f.digital_stage, cell, weight, f.alive, len(self.industries) * len(taxonomy.REGIONS), n_stages)
-        ceiling = np.where(f.firm_class == taxonomy.STATE_OWNED, p["leverage_ceiling_soe"], p["leverage_ceiling_private"])
-        room = finance.credit_room(f.capital, f.cash, f.receivables, f.debt, ceiling)
-        affordable = (f.cash - p["cash_buffer_share"] * f.revenue + room) >= cost
-        chance = digital.upgrade_probability(benefit, cost, peers, p["digital_max_rate"], p["digital_peer_effect"])
-        upgrades = f.alive & (f.digital_stage < n_stages - 1) & affordable & (rng.random(f.capacity, dtype=np.float32) < chance)
-        f.digital_stage[upgrades] += 1
-        new_productivity[upgrades] *= np.exp(p["digital_productivity_gain"])
-        f.energy_intensity[upgrades] *= 1.0 - p["digital_energy_saving"]
-        paid_from_cash = np.minimum(np.maximum(f.cash - p["cash_buffer_share"] * f.revenue, 0.0), cost)
-        f.cash[upgrades] -= paid_from_cash[upgrades]
-        f.debt[upgrades] += (cost - paid_from_cash)[upgrades]
-
-        # 9. finance
-        days = p["receivable_days"] + p["overdue_days_sme"] * (f.firm_class == taxonomy.SME)
-        desired_capital = self.calibration.capital_to_revenue[f.industry] * f.revenue * (1.0 + self.demand_growth[market_of])
-        capital_before = f.capital.copy()
-        result = finance.finance_step(f.value_added, wage_bill, f.rd_spending, f.revenue, desired_capital, f.capital, f.cash,
-                                      f.debt, f.receivables, days, ceiling, p)
-        alive = f.alive
-        f.capital[alive] = result.capital[alive]
-        f.cash[alive] = result.cash[alive]
-        f.debt[alive] = result.debt[alive]
-        f.receivables[alive] = result.receivables[alive]
-        new_productivity *= np.exp(finance.embodied_gain(result.investment, capital_before, p["embodiment_rate"]))
-        f.energy_intensity[:] *= np.exp(-finance.embodied_gain(result.investment, capital_before, p["energy_embodiment"]))
-        f.productivity[alive] = new_productivity[alive]
-        self.illiquid = result.illiquid & alive
-
-        # 10. energy
-        f.energy_intensity[:] = energy.energy_intensity(f.energy_intensity, p["energy_efficiency_trend"])
-        f.carbon_intensity[:] = energy.carbon_intensity(f.carbon_intensity, macro.rate("carbon_factor_change", year))
-        f.energy_use[:] = energy.energy_use(f.energy_intensity, f.value_added, self.price_index)
-
-        # 11. ladder
-        rng = stream(self.seed, "ladder", year)
-        relative_share = f.market_share * self._firms_in_market(market_of)[market_of]
-        sme = f.alive & (f.firm_class == taxonomy.SME)
-        sme_revenue = group_sum(np.where(sme, f.weight * f.revenue.astype(np.float64), 0.0), market_of, self.n_markets)
-        sme_count = group_sum(np.where(sme, f.weight, 0.0).astype(np.float64), market_of, self.n_markets)
-        niche = f.revenue / np.divide(sme_revenue, sme_count, out=np.ones(self.n_markets), where=sme_count > 0)[market_of]
-        rd_intensity = np.divide(f.rd_spending, f.revenue, out=np.zeros(f.capacity, dtype=np.float32), where=f.revenue > 0)
-        f.ladder_rung[:] = ladder.promote(f.ladder_rung, f.firm_class, f.revenue, rd_intensity, relative_share, niche,
-                                          self.industries["manufacturing"][f.industry], f.alive, year, p, rng)
-
-        # 12. size class of private firms
-        private = (f.firm_class == taxonomy.SME) | (f.firm_class == taxonomy.LARGE_PRIVATE)
-        f.firm_class[private] = np.where(f.revenue[private] >= p["sme_revenue_limit"], taxonomy.LARGE_PRIVATE, taxonomy.SME)
-        f.age[f.alive] += 1
+        # 6-12. production, innovation, digital, finance, energy, ladder, size class (sim/year.py)
+        patents, real_va, workers = firm_year(
+            f.alive, f.weight, f.firm_class, f.ladder_rung, f.industry, f.emerging, f.region, f.digital_stage, f.age,
+            f.market_share, f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity,
+            f.rd_propensity, f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.cash,
+            f.debt, f.receivables, self.illiquid, self.va_ratio, self.capital_to_revenue, self.industries["manufacturing"],
+            self.market_productivity[-1], self.demand_growth, self.n_markets, len(self.industries), year, self.wage,
+            labour_cost_index, self.price_index, macro.rate("carbon_factor_change", year), self.calibration.patent_yield,
+            p["sme_revenue_limit"], self.innovation_draws, stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
+            stream_key(self.seed, "ladder", year), *(self.rule_params[name] for name in
+                                                      ("market", "innovation", "digital", "finance", "energy", "ladder")),
+        )
+        # National patent applications: a Poisson draw on the firms' expected applications (a sum of
+        # independent Poisson counts is Poisson); firms' stocks accumulate their expected applications.
+        applications = float(stream(self.seed, "innovation", year).poisson(patents))
 
         # 13. indicators
-        self.market_productivity = [self.market_productivity[-1], self._market_productivity(market_of)]
-        self._record(entries=entries, exits=exits, patents=float(applications.sum()), price_change=price_change)
+        new_productivity = np.divide(real_va, workers, out=self.market_productivity[-1].copy(), where=workers > 0)
+        self.market_productivity = [self.market_productivity[-1], new_productivity]
+        self._record(entries=entries, exits=exits, patents=applications, price_change=price_change)
 
-    def _enter(self, firms_in_market, rng: np.random.Generator) -> float:
+    def _enter(self, rng: np.random.Generator) -> float:
         """Entrants of the year: small firms that copy a random incumbent of their market."""
         p, f = self.params, self.firms
+        market_of = self._markets()
+        firms_in_market = self._firms_in_market(market_of)
         expected = entry_exit.expected_entrants(firms_in_market, self.demand_growth, p["entry_rate"], p["entry_demand_sensitivity"])
         row_weight = self.calibration.entrant_row_weight[self.market_industry]
         rows_per_market = entry_exit.entrant_rows(expected, row_weight, rng)
         total = int(rows_per_market.sum())
         if total == 0:
             return 0.0
-        rows = f.free_rows(total)
+        index = entry_exit.market_index(market_of, np.where(f.alive, f.weight, 0.0), self.n_markets)
+        new_market = np.repeat(np.arange(self.n_markets), rows_per_market)
+        peers = entry_exit.draw_peers(new_market, *index, f.weight, np.uint64(rng.integers(2**63)))
+        has_peer = peers >= 0
+        new_market, peers = new_market[has_peer], peers[has_peer]
+        rows = f.free_rows(new_market.size)
         if f.capacity != self.illiquid.size:
             self.illiquid = np.concatenate([self.illiquid, np.zeros(f.capacity - self.illiquid.size, dtype=bool)])
-        f = self.firms
-        new_market = np.repeat(np.arange(self.n_markets), rows_per_market)
-        market_of = self._markets()
-        market_of[rows] = new_market
-        peers = draw_peers(market_of, np.where(f.alive, f.weight, 0.0), f.alive, rows, rng)
-        has_peer = peers >= 0
-        rows, peers, new_market = rows[has_peer], peers[has_peer], new_market[has_peer]
         n = rows.size
         floor, threshold = p["band_floor_revenue"], p["threshold_revenue"]
-        revenue = floor * (threshold / floor) ** rng.random(n)
+        revenue = floor * (threshold / floor) ** rng.random(n) * self.price_index
         industry = new_market // N_SEGMENTS
         f.alive[rows] = True
         f.weight[rows] = row_weight[new_market]
@@ -283,10 +221,9 @@ class IndustryModel(mesa.Model):
         f.productivity[rows] = f.productivity[peers] * np.exp(-p["entrant_productivity_gap"])
         f.revenue[rows] = revenue
         f.market_share[rows] = revenue / np.maximum(self.demand[new_market], 1e-9)
-        entrant_wages = market.firm_wage(f.productivity[rows], self.market_productivity[-1][new_market], self.wage,
-                                         p["wage_productivity_elasticity"])
-        f.competitiveness[rows] = market.competitiveness(f.productivity[rows], 0.0, revenue, entrant_wages, p["markup"], p["quality_weight"])
-        va = revenue * self.industries["va_to_revenue"][industry]
+        entrant_wages = self.wage * (f.productivity[rows] / self.market_productivity[-1][new_market]) ** p["wage_productivity_elasticity"]
+        f.competitiveness[rows] = -np.log((1.0 + p["markup"]) * entrant_wages / f.productivity[rows])
+        va = revenue * self.va_ratio[industry]
         f.value_added[rows] = va
         f.previous_value_added[rows] = 0.0
         f.employment[rows] = va / self.price_index / f.productivity[rows]
@@ -294,7 +231,7 @@ class IndustryModel(mesa.Model):
         f.patent_stock[rows] = 0.0
         f.energy_use[rows] = f.energy_intensity[rows] * va / self.price_index
         f.export_share[rows] = 0.0
-        f.capital[rows] = self.calibration.capital_to_revenue[industry] * revenue
+        f.capital[rows] = self.capital_to_revenue[industry] * revenue
         f.cash[rows] = float(self.assumptions["cash_to_revenue"]) * revenue
         f.debt[rows] = float(self.assumptions["debt_to_capital"]) * f.capital[rows]
         f.receivables[rows] = revenue * p["receivable_days"] / 365.0

@@ -1,21 +1,106 @@
-"""The random policy: one seed per run; an independent child stream per (rule, year).
+"""The random policy: one seed per run; an independent stream per (rule, year).
+
+Two forms of the same policy:
+- `stream(seed, rule, year)`: a numpy Generator, for work outside the compiled loops (building the
+  2012 population, entry);
+- `stream_key(seed, rule, year)` with `uniform(key, row, draw)`: a counter-based generator for the
+  compiled per-firm loops (normal draws by inversion; other laws from a tabulated quantile function). A draw is a pure function of (key, row, draw index), computed with the
+  SplitMix64 mixing function (Steele, Lea and Flood 2014), so loops need no generator state and a
+  firm row gets the same numbers in every scenario run on the same seed (common random numbers).
 
 Streams are keyed by name, not by call order, so adding a draw to one rule never shifts another
-rule's numbers: scenarios compared on the same seed share common random numbers rule by rule.
+rule's numbers.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
+from numba import njit
 
 STREAMS = ("population", "market", "innovation", "digital", "finance", "entry_exit", "ladder", "trade", "energy")
 
 
-def stream(seed: int, name: str, year: int = 0) -> np.random.Generator:
-    """Generator for rule `name` in `year`, derived from the run's seed only."""
+def _sequence(seed: int, name: str, year: int) -> np.random.SeedSequence:
     if name not in STREAMS:
         raise KeyError(f"unknown random stream {name!r}")
-    key = (zlib.crc32(name.encode()), int(year))
-    return np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=key))
+    return np.random.SeedSequence(entropy=int(seed), spawn_key=(zlib.crc32(name.encode()), int(year)))
+
+
+def stream(seed: int, name: str, year: int = 0) -> np.random.Generator:
+    """Generator for rule `name` in `year`, derived from the run's seed only."""
+    return np.random.default_rng(_sequence(seed, name, year))
+
+
+def stream_key(seed: int, name: str, year: int = 0) -> np.uint64:
+    """64-bit key of rule `name` in `year` for the counter-based draws of the compiled loops."""
+    return np.uint64(_sequence(seed, name, year).generate_state(1, np.uint64)[0])
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_ROW = np.uint64(0xD1B54A32D192ED03)
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@njit(cache=True, inline="always")
+def _splitmix(value):
+    z = value + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, inline="always")
+def uniform(key, row, draw):
+    """Uniform on (0, 1): draw number `draw` of firm row `row` under `key`."""
+    bits = _splitmix(key ^ _splitmix(np.uint64(row) * _ROW + np.uint64(draw)))
+    return ((bits >> np.uint64(11)) + 0.5) * _TO_UNIT
+
+
+# Acklam's rational approximation of the inverse normal CDF (relative error below 1.2e-9).
+_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
+_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01, -1.328068155288572e01)
+_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
+_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+_TAIL = 0.02425
+
+
+@njit(cache=True)
+def normal_quantile(p):
+    """Inverse of the standard normal CDF (Acklam's algorithm)."""
+    if p < _TAIL:
+        q = math.sqrt(-2.0 * math.log(p))
+        return (((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / (
+            (((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0)
+    if p > 1.0 - _TAIL:
+        return -normal_quantile(1.0 - p)
+    q = p - 0.5
+    r = q * q
+    return (((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q / (
+        ((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0)
+
+
+@njit(cache=True)
+def normal(key, row, draw):
+    """Standard normal by inversion of the uniform draw `draw`."""
+    return normal_quantile(uniform(key, row, draw))
+
+
+def quantile_table(quantile_function, points: int = 4097) -> np.ndarray:
+    """A distribution's quantile function tabulated on an even grid of (0, 1), for `from_table`."""
+    grid = np.linspace(0.0, 1.0, points)
+    grid[0], grid[-1] = 0.5 / points, 1.0 - 0.5 / points
+    return np.asarray(quantile_function(grid), dtype=np.float64)
+
+
+@njit(cache=True)
+def from_table(table, key, row, draw):
+    """A draw by inversion, interpolating a tabulated quantile function linearly."""
+    position = uniform(key, row, draw) * (table.size - 1)
+    index = min(int(position), table.size - 2)
+    fraction = position - index
+    return table[index] + fraction * (table[index + 1] - table[index])

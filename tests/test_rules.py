@@ -1,178 +1,241 @@
-"""Known-answer tests for each firm rule (pure functions in sim/rules/)."""
+"""Known-answer tests for each firm rule (pure functions in sim/rules/) and the random draws."""
+
+import math
 
 import numpy as np
 import pytest
+from scipy import special, stats
 
 from sim import taxonomy
-from sim.rules import digital, energy, entry_exit, finance, innovation, ladder, market, production, trade
 from sim.parameters import resolve
+from sim.randomness import from_table, normal, normal_quantile, quantile_table, stream_key, uniform
+from sim.rules import digital, energy, entry_exit, finance, innovation, ladder, market, parameters_for, production, trade
+
+VALUES = resolve(use_calibrated=False)
+KEY = np.uint64(20121123)
 
 
+def params(module, **changes):
+    return parameters_for(module, {**VALUES, **changes})
+
+
+# ---------------------------------------------------------------- market
 def test_replicator_shares_sum_to_one_per_market():
     rng = np.random.default_rng(0)
     n, markets = 1000, 5
     market_of = rng.integers(0, markets, n)
     weight = rng.uniform(0.5, 3.0, n)
-    shares = rng.uniform(0.1, 1.0, n)
-    new = market.replicator_shares(shares, rng.normal(size=n), market_of, weight, markets, strength=2.0,
-                                   shock=rng.normal(scale=0.1, size=n))
+    new = market.replicator_shares(rng.uniform(0.1, 1.0, n), rng.normal(size=n), market_of, weight, markets, 2.0,
+                                   rng.normal(scale=0.1, size=n))
     np.testing.assert_allclose(np.bincount(market_of, weights=weight * new, minlength=markets), 1.0, rtol=1e-12)
 
 
 def test_replicator_equal_gains_keep_shares_and_better_firms_gain():
-    shares = np.array([0.5, 0.3, 0.2])
-    weight = np.ones(3)
-    same = market.replicator_shares(shares, np.full(3, 0.1), np.zeros(3, dtype=int), weight, 1, strength=2.0)
+    shares, weight, one_market, calm = np.array([0.5, 0.3, 0.2]), np.ones(3), np.zeros(3, dtype=np.int64), np.zeros(3)
+    same = market.replicator_shares(shares, np.full(3, 0.1), one_market, weight, 1, 2.0, calm)
     np.testing.assert_allclose(same, shares, rtol=1e-12)
-    better = market.replicator_shares(shares, np.array([0.0, 0.2, 0.0]), np.zeros(3, dtype=int), weight, 1, strength=2.0)
-    assert better[1] > shares[1] and better[0] < shares[0]
-    # exact: s_j' = s_j exp(chi dE_j) / sum
-    raw = shares * np.exp(2.0 * np.array([0.0, 0.2, 0.0]))
+    gain = np.array([0.0, 0.2, 0.0])
+    better = market.replicator_shares(shares, gain, one_market, weight, 1, 2.0, calm)
+    raw = shares * np.exp(2.0 * gain)  # exact: s_j' = s_j exp(chi dE_j) / sum
     np.testing.assert_allclose(better, raw / raw.sum(), rtol=1e-12)
+    assert better[1] > shares[1] and better[0] < shares[0]
 
 
 def test_replicator_leaves_dead_rows_at_zero():
-    new = market.replicator_shares(np.array([0.5, 0.5, 0.0]), np.zeros(3), np.zeros(3, dtype=int), np.array([1.0, 1.0, 0.0]), 1, 1.0)
+    new = market.replicator_shares(np.array([0.5, 0.5, 0.0]), np.zeros(3), np.zeros(3, dtype=np.int64),
+                                   np.array([1.0, 1.0, 0.0]), 1, 1.0, np.zeros(3))
     assert new[2] == 0.0 and new[:2].sum() == pytest.approx(1.0)
 
 
 def test_shock_sd_scales_with_size_exponent():
-    sd = market.shock_sd(np.array([20.0, 2000.0]), 0.1, 0.2, 20.0)
-    assert sd[0] == pytest.approx(0.1)
-    assert sd[1] == pytest.approx(0.1 * 100 ** -0.2)
+    assert market.shock_sd(20.0, 0.1, 0.2, 20.0) == pytest.approx(0.1)
+    assert market.shock_sd(2000.0, 0.1, 0.2, 20.0) == pytest.approx(0.1 * 100 ** -0.2)
 
 
 def test_domestic_demand_factor_is_gdp_growth_to_the_elasticity():
     assert market.domestic_demand_factor(0.1, np.array([0.0, 1.0, 2.0])) == pytest.approx([1.0, 1.1, 1.21])
 
 
-def test_firm_wage_rises_with_relative_productivity():
-    wages = market.firm_wage(np.array([1.0, 4.0]), np.array([1.0, 1.0]), 0.05, 0.5)
-    assert wages == pytest.approx([0.05, 0.1])
+def test_firm_wage_and_competitiveness():
+    assert market.firm_wage(4.0, 1.0, 0.05, 0.5) == pytest.approx(0.1)
+    assert market.competitiveness(2.0, 0.0, 10.0, 0.1, 0.0, 0.3) == pytest.approx(-math.log(0.05))
+    assert market.competitiveness(2.0, 10.0, 10.0, 0.1, 0.0, 0.3) == pytest.approx(-math.log(0.05) + 0.3 * math.log(2.0))
 
 
+def test_update_market_shares_follow_competitiveness_gains():
+    """Two firms, no shocks: the one whose productivity rose gains exactly as the replicator says."""
+    p = params(market, demand_shock_sd=0.0, wage_productivity_elasticity=0.0, quality_weight=0.0, markup=0.0)
+    productivity = np.array([1.0, 1.1])
+    share, weight = np.array([0.5, 0.5]), np.ones(2)
+    old = np.array([-math.log(0.05), -math.log(0.05)])  # both had productivity 1 at wage 0.05
+    revenue = np.array([50.0, 50.0])
+    market.update_market(np.zeros(2, dtype=np.int64), weight, share, old, productivity, np.zeros(2), revenue,
+                         np.ones(1), np.array([200.0]), 1, 0.05, KEY, p)
+    raw = np.array([1.0, 1.1 ** p.share_selection_strength])
+    np.testing.assert_allclose(share, raw / raw.sum(), rtol=1e-12)
+    np.testing.assert_allclose(revenue, 200.0 * share, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- production
 def test_production_value_added_and_employment():
-    va = production.value_added(np.array([100.0]), np.array([0.25]))
-    assert va == pytest.approx([25.0])
-    assert production.employment(va, np.array([0.5]), 1.25) == pytest.approx([40.0])
+    assert production.value_added(100.0, 0.25) == pytest.approx(25.0)
+    assert production.employment(25.0, 0.5, 1.25) == pytest.approx(40.0)
 
 
+# ---------------------------------------------------------------- innovation
 def test_innovation_success_probability_is_k_and_s():
-    assert innovation.success_probability(np.array([0.0, 2.0]), 0.5) == pytest.approx([0.0, 1 - np.exp(-1.0)])
+    assert innovation.success_probability(0.0, 0.5) == 0.0
+    assert innovation.success_probability(2.0, 0.5) == pytest.approx(1 - math.exp(-1.0))
 
 
 def test_firm_with_fixed_innovation_gain_follows_compound_growth():
     """A firm that innovates every year with a fixed gain g follows A0 (1 + g)^t."""
     g, years = 0.05, 12
-    p = dict(resolve(), innovation_zeta=1e6, imitation_zeta=0.0, innovation_draw_low=np.log1p(g),
-             innovation_draw_high=np.log1p(g))
-    productivity = np.array([0.2])
-    rng = np.random.default_rng(1)
-    for _ in range(years):
-        productivity, improved = innovation.innovate(productivity, np.array([10.0]), 0.05, np.zeros(1, dtype=int),
-                                                     np.ones(1), np.ones(1, dtype=bool), p, rng)
-        assert improved.all()
-    assert productivity[0] == pytest.approx(0.2 * (1 + g) ** years, rel=1e-12)
+    p = params(innovation, innovation_zeta=1.0)
+    fixed = np.full(9, math.log1p(g))  # every quantile of the gain equals log(1 + g)
+    productivity = 0.2
+    for year in range(years):
+        productivity = innovation.innovate(productivity, 1e6, 0.05, False, 0.0, fixed, KEY, year, p)
+    assert productivity == pytest.approx(0.2 * (1 + g) ** years, rel=1e-12)
 
 
 def test_innovation_keeps_the_better_of_old_and_new():
-    p = dict(resolve(), innovation_zeta=1e6, imitation_zeta=0.0, innovation_draw_low=-0.2, innovation_draw_high=-0.1)
-    new, improved = innovation.innovate(np.array([1.0]), np.array([10.0]), 0.05, np.zeros(1, dtype=int), np.ones(1),
-                                        np.ones(1, dtype=bool), p, np.random.default_rng(0))
-    assert new[0] == 1.0 and not improved[0]
+    p = params(innovation, innovation_zeta=1.0)
+    assert innovation.innovate(1.0, 1e6, 0.05, False, 0.0, np.full(9, -0.1), KEY, 0, p) == 1.0
 
 
-def test_imitation_closes_part_of_the_gap_to_a_peer():
-    p = dict(resolve(), innovation_zeta=0.0, imitation_zeta=1e6, imitation_absorption=0.5)
-    productivity = np.array([1.0, 3.0])
-    new, _ = innovation.innovate(productivity, np.array([10.0, 0.0]), 0.05, np.zeros(2, dtype=int), np.array([0.0, 1.0]),
-                                 np.ones(2, dtype=bool), p, np.random.default_rng(0))
-    assert new[0] == pytest.approx(2.0)  # the only peer with weight is firm 1
-    assert new[1] == 3.0
+def test_imitation_closes_part_of_the_gap_to_its_peer():
+    p = params(innovation, innovation_zeta=0.0, imitation_absorption=0.5)
+    assert innovation.innovate(1.0, 10.0, 0.05, True, 3.0, np.zeros(9), KEY, 0, p) == pytest.approx(2.0)
+    assert innovation.innovate(3.0, 10.0, 0.05, True, 1.0, np.zeros(9), KEY, 0, p) == 3.0
+
+
+def test_innovation_success_frequency_matches_its_probability():
+    p = params(innovation, innovation_zeta=0.1, innovation_share_of_rd=0.5)
+    rd, wage = 0.5, 0.05  # 10 researcher-years, 5 innovative: P = 1 - exp(-0.5)
+    gains = np.array([innovation.innovate(1.0, rd, wage, False, 0.0, np.full(9, 0.1), KEY, row, p) > 1.0
+                      for row in range(20000)])
+    assert gains.mean() == pytest.approx(1 - math.exp(-0.5), abs=0.015)
+
+
+def test_innovation_draw_table_is_the_rescaled_beta():
+    p = params(innovation, innovation_draw_low=-0.1, innovation_draw_high=0.2, innovation_beta_shape=3.0)
+    table = innovation.draw_table(p)
+    assert table[0] > -0.1 and table[-1] < 0.2 and np.all(np.diff(table) > 0)
+    assert table[table.size // 2] == pytest.approx(0.05, abs=1e-9)  # symmetric Beta: median at mid-support
 
 
 def test_patent_stock_accumulates_with_depreciation():
-    assert innovation.patent_stock(np.array([100.0]), np.array([10.0]), 0.1) == pytest.approx([100.0])
+    assert innovation.patent_stock(100.0, 10.0, 0.1) == pytest.approx(100.0)
 
 
-def test_peer_share_above_counts_higher_stages_in_the_cell():
-    stage = np.array([0, 0, 1, 3, 0])
-    cell = np.array([0, 0, 0, 0, 1])
-    share = digital.peer_share_above(stage, cell, np.ones(5), np.ones(5, dtype=bool), 2, 4)
-    assert share == pytest.approx([0.5, 0.5, 0.25, 0.0, 0.0])
+# ---------------------------------------------------------------- digital
+def test_peer_share_table_counts_higher_stages_in_the_cell():
+    counts = np.array([[2.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0]])
+    table = digital.peer_share_table(counts)
+    np.testing.assert_allclose(table[0], [0.5, 0.25, 0.25, 0.0])
+    np.testing.assert_allclose(table[1], [0.0, 0.0, 0.0, 0.0])
 
 
 def test_upgrade_probability_is_bounded_and_rises_with_benefit():
-    p = digital.upgrade_probability(np.array([0.0, 1.0, 100.0]), np.ones(3), np.zeros(3), 0.2, 1.0)
-    assert p[0] == 0.0 and p[0] < p[1] < p[2] <= 0.2
-    assert digital.upgrade_probability(np.array([100.0]), np.ones(1), np.ones(1), 0.9, 5.0)[0] == 1.0
+    p0, p1, p2 = (digital.upgrade_probability(b, 1.0, 0.0, 0.2, 1.0) for b in (0.0, 1.0, 100.0))
+    assert p0 == 0.0 and p0 < p1 < p2 <= 0.2
+    assert digital.upgrade_probability(100.0, 1.0, 1.0, 0.9, 5.0) == 1.0
+    assert digital.upgrade_cost(100.0, 2.0, 0.5, 0.01) == pytest.approx(2.0)
+
+
+# ---------------------------------------------------------------- finance
+def test_finance_cash_flow_identity():
+    """cash' = cash + profit - tax + depreciation - d(receivables) - repayment - investment + new debt."""
+    p = params(finance)
+    capital, cash, debt, receivables = 50.0, 10.0, 20.0, 15.0
+    k, c, d, r, investment, profit, tax, illiquid = finance.finance_year(30.0, 10.0, 1.0, 100.0, 80.0, capital, cash, debt,
+                                                                         receivables, 73.0, 1.5, p)
+    depreciation = p.depreciation_rate * capital
+    new_debt = d - debt * (1 - p.debt_repayment_rate)
+    expected = cash + profit - tax + depreciation - (r - receivables) - p.debt_repayment_rate * debt - investment + new_debt
+    assert c == pytest.approx(expected)
+    assert k == pytest.approx(capital - depreciation + investment)
+    assert r == pytest.approx(20.0) and profit == pytest.approx(30 - 10 - 1 - depreciation - p.interest_rate * debt)
+    assert not illiquid
 
 
 def test_finance_never_borrows_beyond_the_credit_ceiling():
+    p = params(finance)
     rng = np.random.default_rng(3)
-    n = 500
-    p = resolve()
-    capital = rng.uniform(10, 100, n)
-    revenue = rng.uniform(10, 200, n)
-    cash = rng.uniform(0, 20, n)
-    debt = rng.uniform(0, 50, n)
-    receivables = revenue * 0.2
-    ceiling = np.full(n, 1.0)
-    result = finance.finance_step(0.25 * revenue, 0.1 * revenue, 0.01 * revenue, revenue, 2 * capital, capital, cash, debt,
-                                  receivables, np.full(n, 73.0), ceiling, p)
-    # Borrowing moves cash and debt together and investment turns cash into capital, so net worth
-    # before depreciation is what the ceiling applied to: debt after borrowing stays within it.
-    worth_before_depreciation = finance.net_worth(result.capital, result.cash, result.receivables, result.debt) + p["depreciation_rate"] * capital
-    borrowed = result.debt > debt * (1 - p["debt_repayment_rate"]) + 1e-9
-    assert borrowed.any() and (~borrowed).any()
-    assert np.all(result.debt[borrowed] <= ceiling[borrowed] * worth_before_depreciation[borrowed] + 1e-6)
-    assert np.all(result.investment >= 0)
-    assert np.all(result.receivables == pytest.approx(revenue * 0.2))
+    borrowed_any = False
+    for _ in range(500):
+        capital, revenue = rng.uniform(10, 100), rng.uniform(10, 200)
+        cash, debt = rng.uniform(0, 20), rng.uniform(0, 50)
+        k, c, d, r, investment, *_ = finance.finance_year(0.25 * revenue, 0.1 * revenue, 0.01 * revenue, revenue,
+                                                          2 * capital, capital, cash, debt, 0.2 * revenue, 73.0, 1.0, p)
+        # Borrowing moves cash and debt together and investment turns cash into capital, so net worth
+        # before depreciation is what the ceiling applied to.
+        worth = finance.net_worth(k, c, r, d) + p.depreciation_rate * capital
+        if d > debt * (1 - p.debt_repayment_rate) + 1e-9:
+            borrowed_any = True
+            assert d <= 1.0 * worth + 1e-6
+        assert investment >= 0
+    assert borrowed_any
 
 
-def test_finance_cash_flow_identity():
-    """cash' = cash + profit - tax + depreciation - d(receivables) - repayment - investment + new debt."""
-    p = resolve()
-    args = dict(value_added=np.array([30.0]), wage_bill=np.array([10.0]), rd_spending=np.array([1.0]), revenue=np.array([100.0]),
-                desired_capital=np.array([80.0]), capital=np.array([50.0]), cash=np.array([10.0]), debt=np.array([20.0]),
-                receivables=np.array([15.0]), receivable_days=np.array([73.0]), ceiling=np.array([1.5]))
-    r = finance.finance_step(**args, p=p)
-    depreciation = p["depreciation_rate"] * 50.0
-    new_debt = r.debt[0] - 20.0 * (1 - p["debt_repayment_rate"])
-    expected = 10.0 + r.profit[0] - r.tax[0] + depreciation - (20.0 - 15.0) - p["debt_repayment_rate"] * 20.0 - r.investment[0] + new_debt
-    assert r.cash[0] == pytest.approx(expected)
-    assert r.capital[0] == pytest.approx(50.0 - depreciation + r.investment[0])
+def test_embodied_gain():
+    assert finance.embodied_gain(10.0, 100.0, 0.2) == pytest.approx(0.02)
 
 
-def test_exit_mask_on_size_worth_and_liquidity():
-    mask = entry_exit.exit_mask(np.array([10.0, 1.0, 10.0, 10.0, 1.0]), np.array([5.0, 5.0, -1.0, 5.0, 5.0]),
-                                np.array([False, False, False, True, False]), np.array([True, True, True, True, False]), 5.0)
-    assert mask.tolist() == [False, True, True, True, False]
+# ---------------------------------------------------------------- entry and exit
+def test_exit_rule_on_size_worth_and_liquidity():
+    assert not entry_exit.exits(10.0, 5.0, False, 5.0)
+    assert entry_exit.exits(1.0, 5.0, False, 5.0)
+    assert entry_exit.exits(10.0, -1.0, False, 5.0)
+    assert entry_exit.exits(10.0, 5.0, True, 5.0)
+
+
+def test_apply_exits_removes_exactly_their_weight():
+    alive = np.array([True, True, True, False])
+    weight = np.array([1.0, 2.0, 3.0, 0.0])
+    share = np.full(4, 0.1)
+    revenue = np.array([100.0, 1.0, 100.0, 100.0])
+    left = entry_exit.apply_exits(alive, weight, share, revenue, np.full(4, 10.0), np.ones(4), np.ones(4), np.ones(4),
+                                  np.array([False, False, True, False]), 1.0, 5.0)
+    assert left == 5.0 and alive.tolist() == [True, False, False, False]
+    assert weight.tolist() == [1.0, 0.0, 0.0, 0.0] and share[1] == 0.0
 
 
 def test_expected_entrants_rise_with_demand_growth():
     assert entry_exit.expected_entrants(np.array([100.0, 100.0]), np.array([0.0, 0.1]), 0.05, 2.0) == pytest.approx([5.0, 6.0])
 
 
+def test_peers_are_drawn_in_proportion_to_weight_within_the_market():
+    market_of = np.array([0, 0, 1, 0])
+    weight = np.array([1.0, 3.0, 5.0, 0.0])  # row 3 is dead
+    index = entry_exit.market_index(market_of, weight, 2)
+    peers = entry_exit.draw_peers(np.zeros(40000, dtype=np.int64), *index, weight, KEY)
+    assert set(np.unique(peers)) == {0, 1}
+    assert (peers == 1).mean() == pytest.approx(0.75, abs=0.01)
+    assert entry_exit.draw_peers(np.array([1]), *index, weight, KEY)[0] == 2
+
+
+# ---------------------------------------------------------------- ladder
 def test_ladder_respects_start_years_and_criteria():
-    p = dict(resolve(), srdi_recognition_rate=1.0, little_giant_recognition_rate=1.0, champion_recognition_rate=1.0)
-    n = 4
-    rung = np.array([0, 0, taxonomy.RUNG_SRDI, 0], dtype=np.uint8)
-    firm_class = np.array([taxonomy.SME, taxonomy.SME, taxonomy.SME, taxonomy.LARGE_PRIVATE])
-    revenue = np.array([50.0, 50.0, 150.0, 5000.0])
-    rd_intensity = np.array([0.05, 0.01, 0.05, 0.0])
-    relative_share = np.array([1.0, 1.0, 1.0, 100.0])
-    niche = np.array([2.0, 2.0, 2.0, 50.0])
-    args = (firm_class, revenue, rd_intensity, relative_share, niche, np.ones(n, dtype=bool), np.ones(n, dtype=bool))
-    before = ladder.promote(rung, *args, year=2012, p=p, rng=np.random.default_rng(0))
-    assert before.tolist() == rung.tolist()
-    after = ladder.promote(rung, *args, year=2020, p=p, rng=np.random.default_rng(0))
-    assert after.tolist() == [taxonomy.RUNG_SRDI, 0, taxonomy.RUNG_LITTLE_GIANT, taxonomy.RUNG_CHAMPION]
+    p = params(ladder, srdi_recognition_rate=1.0, little_giant_recognition_rate=1.0, champion_recognition_rate=1.0)
+    SME, LARGE = taxonomy.SME, taxonomy.LARGE_PRIVATE
+    cases = [  # rung, class, revenue, rd intensity, relative share, niche -> rung in 2012, in 2020
+        (0, SME, 50.0, 0.05, 1.0, 2.0, 0, taxonomy.RUNG_SRDI),
+        (0, SME, 50.0, 0.01, 1.0, 2.0, 0, 0),  # too little R&D
+        (taxonomy.RUNG_SRDI, SME, 150.0, 0.05, 1.0, 2.0, taxonomy.RUNG_SRDI, taxonomy.RUNG_LITTLE_GIANT),
+        (0, LARGE, 5000.0, 0.0, 100.0, 50.0, 0, taxonomy.RUNG_CHAMPION),
+        (0, LARGE, 5000.0, 0.05, 1.0, 50.0, 0, 0),  # a large firm is no SRDI SME
+    ]
+    for rung, cls, revenue, rd, relative, niche, in_2012, in_2020 in cases:
+        assert ladder.promote(rung, cls, revenue, rd, relative, niche, True, 2012, p, KEY, 0) == in_2012
+        assert ladder.promote(rung, cls, revenue, rd, relative, niche, True, 2020, p, KEY, 0) == in_2020
 
 
+# ---------------------------------------------------------------- trade and energy
 def test_export_shares_meet_market_demand_under_the_cap():
     propensity = np.array([0.1, 0.2, 5.0, 0.3])
-    revenue = np.array([100.0, 100.0, 100.0, 100.0])
+    revenue = np.full(4, 100.0)
     shares = trade.export_shares(propensity, revenue, np.ones(4), np.array([0, 0, 0, 1]), np.array([150.0, 30.0]))
     assert np.all(shares <= trade.EXPORT_SHARE_CAP + 1e-12)
     assert (shares[:3] * revenue[:3]).sum() == pytest.approx(150.0)
@@ -184,6 +247,28 @@ def test_export_demand_falls_with_relative_unit_labour_cost():
 
 
 def test_energy_rules():
-    assert energy.energy_intensity(np.array([2.0]), 0.02) == pytest.approx([1.96])
-    assert energy.energy_use(np.array([2.0]), np.array([30.0]), 1.5) == pytest.approx([40.0])
-    assert energy.carbon_intensity(np.array([2.5]), -0.01) == pytest.approx([2.475])
+    assert energy.energy_intensity(2.0, 0.02) == pytest.approx(1.96)
+    assert energy.energy_use(2.0, 30.0, 1.5) == pytest.approx(40.0)
+    assert energy.carbon_intensity(2.5, -0.01) == pytest.approx(2.475)
+
+
+# ---------------------------------------------------------------- random draws
+def test_counter_based_uniforms_are_uniform_and_keyed():
+    draws = np.array([uniform(KEY, row, 0) for row in range(50000)])
+    assert 0.0 < draws.min() and draws.max() < 1.0
+    assert stats.kstest(draws, "uniform").pvalue > 1e-3
+    assert uniform(KEY, 7, 0) == uniform(KEY, 7, 0) != uniform(KEY, 7, 1)
+    assert stream_key(1, "market", 2013) != stream_key(1, "digital", 2013) != stream_key(2, "market", 2013)
+
+
+def test_normal_draws():
+    assert normal_quantile(0.975) == pytest.approx(1.959963984540054, rel=1e-8)
+    assert normal_quantile(0.001) == pytest.approx(-3.090232306167813, rel=1e-8)
+    draws = np.array([normal(KEY, row, 0) for row in range(50000)])
+    assert stats.kstest(draws, "norm").pvalue > 1e-3
+
+
+def test_tabulated_draws_follow_their_law():
+    table = quantile_table(lambda q: special.betaincinv(3.0, 3.0, q))
+    draws = np.array([from_table(table, KEY, row, 0) for row in range(50000)])
+    assert stats.kstest(draws, stats.beta(3, 3).cdf).pvalue > 1e-3

@@ -5,15 +5,18 @@ its peers have shown the way.
 transformation". Yearly probability of moving from stage k to k+1:
     P = max_rate * (1 - exp(-benefit / cost)) * (1 + peer_effect * peer_share), if affordable,
 where benefit = productivity gain x wage bill x payback years, cost = fixed x labour-cost index
-+ share x revenue (less any subsidy), and peer_share is the weighted share of firms of the same
-industry and region already above stage k (epidemic diffusion).
++ share x revenue, and peer_share is the weighted share of firms of the same industry and region
+already above stage k (epidemic diffusion).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from sim.rules import Process
+import numpy as np
+from numba import njit
+
+from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
     name="digital",
@@ -23,22 +26,30 @@ PROCESS = Process(
     parameters=("digital_productivity_gain", "digital_cost_fixed", "digital_cost_share", "digital_max_rate",
                 "digital_peer_effect", "digital_payback_years", "digital_energy_saving"),
 )
+Params = parameter_tuple(PROCESS, __name__)
 
 
-def peer_share_above(stage, cell, weight, alive, n_cells: int, n_stages: int) -> np.ndarray:
-    """For each firm, the weighted share of live firms in its cell (industry x region) at a higher stage."""
-    key = cell * n_stages + stage
-    counts = np.bincount(key[alive], weights=weight[alive], minlength=n_cells * n_stages).reshape(n_cells, n_stages)
-    above = counts[:, ::-1].cumsum(axis=1)[:, ::-1]  # above[c, k] = firms at stage >= k
-    strictly_above = np.concatenate([above[:, 1:], np.zeros((n_cells, 1))], axis=1)
-    total = np.maximum(above[:, 0], 1e-300)
-    return (strictly_above / total[:, None])[cell, stage]
+@njit(cache=True)
+def peer_share_table(counts):
+    """counts[cell, stage] of firms -> share of the cell's firms strictly above each stage."""
+    cells, stages = counts.shape
+    table = np.zeros((cells, stages))
+    for c in range(cells):
+        total = counts[c].sum()
+        if total > 0:
+            above = 0.0
+            for k in range(stages - 1, -1, -1):
+                table[c, k] = above / total
+                above += counts[c, k]
+    return table
 
 
-def upgrade_cost(revenue, labour_cost_index: float, fixed: float, share: float) -> np.ndarray:
+@njit(cache=True)
+def upgrade_cost(revenue, labour_cost_index, fixed, share):
     return fixed * labour_cost_index + share * revenue
 
 
-def upgrade_probability(benefit, cost, peer_share, max_rate: float, peer_effect: float) -> np.ndarray:
-    ratio = benefit / np.maximum(cost, 1e-9)
-    return np.minimum(max_rate * -np.expm1(-ratio) * (1.0 + peer_effect * peer_share), 1.0)
+@njit(cache=True)
+def upgrade_probability(benefit, cost, peer_share, max_rate, peer_effect):
+    ratio = benefit / max(cost, 1e-9)
+    return min(max_rate * -math.expm1(-ratio) * (1.0 + peer_effect * peer_share), 1.0)

@@ -8,9 +8,9 @@ of China's total energy consumption and about 70% of its total carbon emissions"
 
 from __future__ import annotations
 
-import numpy as np
+from numba import njit
 
-from sim.rules import Process
+from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
     name="energy",
@@ -19,15 +19,19 @@ PROCESS = Process(
     writes=("energy_intensity", "energy_use", "carbon_intensity"),
     parameters=("energy_efficiency_trend",),
 )
+Params = parameter_tuple(PROCESS, __name__)
 
 
-def energy_intensity(intensity, trend: float) -> np.ndarray:
+@njit(cache=True)
+def energy_intensity(intensity, trend):
     return intensity * (1.0 - trend)
 
 
-def energy_use(intensity, value_added, price_index: float) -> np.ndarray:
-    return intensity * value_added / price_index
+@njit(cache=True)
+def energy_use(intensity, value_added_, price_index):
+    return intensity * value_added_ / price_index
 
 
-def carbon_intensity(intensity, factor_change: float) -> np.ndarray:
+@njit(cache=True)
+def carbon_intensity(intensity, factor_change):
     return intensity * (1.0 + factor_change)

@@ -3,30 +3,50 @@
 Exit: a firm leaves when its real revenue falls below a floor (its market share has all but
 vanished: K+S exit on low share, stated in revenue because in a heavy-tailed market most firms hold
 tiny shares), when its net worth turns negative, or when it cannot pay its way (cash below zero
-with no credit left).
-Entry: each market draws entrants in proportion to its firms and its last demand growth. An
-entrant is small (revenue in the below-threshold band) and copies a random incumbent of its market
-(technology, R&D habit, export orientation, energy use) with a productivity handicap.
+with no credit left). Entry: each market draws entrants in proportion to its firms and its last
+demand growth. An entrant is small (revenue in the below-threshold band) and copies a random
+incumbent of its market (technology, R&D habit, export orientation, energy use) with a
+productivity handicap.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from sim.rules import Process
+from sim.randomness import uniform
+from sim.rules import Process, parameter_tuple
+from sim.rules.finance import net_worth
 
 PROCESS = Process(
     name="entry_exit",
-    description="Exit on low share, negative net worth or illiquidity; entry per market copying incumbents.",
+    description="Exit on low revenue, negative net worth or illiquidity; entry per market copying incumbents.",
     reads=("revenue", "capital", "cash", "receivables", "debt", "weight", "alive"),
     writes=("alive", "weight", "every column of entrant rows"),
     parameters=("entry_rate", "entry_demand_sensitivity", "exit_revenue", "entrant_productivity_gap"),
 )
+Params = parameter_tuple(PROCESS, __name__)
+MAX_PEER_TRIES = 64
 
 
-def exit_mask(real_revenue, net_worth, illiquid, alive, revenue_floor: float) -> np.ndarray:
-    """Firms that exit this year."""
-    return alive & ((real_revenue < revenue_floor) | (net_worth < 0.0) | illiquid)
+@njit(cache=True)
+def exits(real_revenue, worth, illiquid, revenue_floor):
+    """Whether a live firm exits this year."""
+    return real_revenue < revenue_floor or worth < 0.0 or illiquid
+
+
+@njit(cache=True)
+def apply_exits(alive, weight, share, revenue, capital, cash, receivables, debt, illiquid, price_index, revenue_floor):
+    """Mark this year's exits (weight and share to zero); return the weight that left."""
+    left = 0.0
+    for i in range(alive.size):
+        if alive[i] and exits(revenue[i] / price_index, net_worth(capital[i], cash[i], receivables[i], debt[i]),
+                              illiquid[i], revenue_floor):
+            left += weight[i]
+            alive[i] = False
+            weight[i] = 0.0
+            share[i] = 0.0
+    return left
 
 
 def expected_entrants(firms_in_market, demand_growth, entry_rate: float, sensitivity: float) -> np.ndarray:
@@ -37,3 +57,45 @@ def expected_entrants(firms_in_market, demand_growth, entry_rate: float, sensiti
 def entrant_rows(expected, row_weight, rng: np.random.Generator) -> np.ndarray:
     """Rows of entrants per market: Poisson in expected firms over the weight each row carries."""
     return rng.poisson(expected / row_weight)
+
+
+@njit(cache=True)
+def market_index(market, weight, n_markets):
+    """Rows of live firms grouped by market (counting sort): (rows, start offsets, largest weight)."""
+    counts = np.zeros(n_markets + 1, dtype=np.int64)
+    heaviest = np.zeros(n_markets)
+    for i in range(market.size):
+        if weight[i] > 0.0:
+            counts[market[i] + 1] += 1
+            heaviest[market[i]] = max(heaviest[market[i]], weight[i])
+    starts = np.cumsum(counts)
+    rows = np.empty(starts[-1], dtype=np.int64)
+    filled = starts[:-1].copy()
+    for i in range(market.size):
+        if weight[i] > 0.0:
+            rows[filled[market[i]]] = i
+            filled[market[i]] += 1
+    return rows, starts, heaviest
+
+
+@njit(cache=True)
+def draw_peer(m, rows, starts, heaviest, weight, key, row, draw):
+    """A live firm of market m drawn with probability proportional to its weight (rejection
+    sampling on a uniform pick); -1 when the market is empty."""
+    count = starts[m + 1] - starts[m]
+    if count == 0:
+        return -1
+    for attempt in range(MAX_PEER_TRIES):
+        pick = rows[starts[m] + min(int(uniform(key, row, draw + 2 * attempt) * count), count - 1)]
+        if uniform(key, row, draw + 2 * attempt + 1) * heaviest[m] <= weight[pick]:
+            return pick
+    return pick
+
+
+@njit(cache=True)
+def draw_peers(markets, rows, starts, heaviest, weight, key):
+    """draw_peer for a batch of requests (one per entry of `markets`)."""
+    peers = np.empty(markets.size, dtype=np.int64)
+    for j in range(markets.size):
+        peers[j] = draw_peer(markets[j], rows, starts, heaviest, weight, key, j, 0)
+    return peers

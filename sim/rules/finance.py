@@ -4,16 +4,14 @@ Credit ceilings tie debt to net worth (K+S; Dosi et al. 2015), looser for state-
 budget constraint, Brandt, Tombe and Zhu 2013). Receivables include overdue payments that large
 customers owe SMEs, which tie up SME cash: the arrears the documents call to prevent (001 III
 (viii); 003 seventh). New capital embodies better technology (K+S vintages): productivity rises,
-energy intensity falls, with gross investment over capital.
+energy intensity falls, with gross investment over capital (see embodied_gain).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from numba import njit
 
-import numpy as np
-
-from sim.rules import Process
+from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
     name="finance",
@@ -24,57 +22,52 @@ PROCESS = Process(
                 "leverage_ceiling_private", "leverage_ceiling_soe", "debt_repayment_rate", "cash_buffer_share",
                 "corporate_tax_rate", "receivable_days", "overdue_days_sme", "energy_embodiment"),
 )
+Params = parameter_tuple(PROCESS, __name__)
 
 
-@dataclass
-class FinanceResult:
-    capital: np.ndarray
-    cash: np.ndarray
-    debt: np.ndarray
-    receivables: np.ndarray
-    investment: np.ndarray
-    profit: np.ndarray
-    tax: np.ndarray
-    illiquid: np.ndarray
-
-
-def net_worth(capital, cash, receivables, debt) -> np.ndarray:
+@njit(cache=True)
+def net_worth(capital, cash, receivables, debt):
     return capital + cash + receivables - debt
 
 
-def credit_room(capital, cash, receivables, debt, ceiling) -> np.ndarray:
+@njit(cache=True)
+def credit_room(capital, cash, receivables, debt, ceiling):
     """How much more a firm may borrow: ceiling x net worth less current debt, not below zero."""
-    return np.maximum(ceiling * net_worth(capital, cash, receivables, debt) - debt, 0.0)
+    return max(ceiling * net_worth(capital, cash, receivables, debt) - debt, 0.0)
 
 
-def finance_step(value_added, wage_bill, rd_spending, revenue, desired_capital, capital, cash, debt, receivables,
-                 receivable_days, ceiling, p: dict) -> FinanceResult:
-    depreciation = p["depreciation_rate"] * capital
-    interest = p["interest_rate"] * debt
+@njit(cache=True)
+def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, capital, cash, debt, receivables,
+                 receivable_days, ceiling, p):
+    """One year of a firm's accounts. Returns (capital, cash, debt, receivables, investment, profit,
+    tax, illiquid): illiquid when cash stays negative after borrowing all the ceiling allows."""
+    depreciation = p.depreciation_rate * capital
+    interest = p.interest_rate * debt
     profit = value_added - wage_bill - depreciation - interest - rd_spending
-    tax = p["corporate_tax_rate"] * np.maximum(profit, 0.0)
+    tax = p.corporate_tax_rate * max(profit, 0.0)
     new_receivables = revenue * receivable_days / 365.0
     operating_cash = profit - tax + depreciation - (new_receivables - receivables)
-    repayment = p["debt_repayment_rate"] * debt
-    debt = debt - repayment
-    cash = cash + operating_cash - repayment
+    repayment = p.debt_repayment_rate * debt
+    debt -= repayment
+    cash += operating_cash - repayment
 
-    desired = depreciation + p["capital_adjustment_speed"] * np.maximum(desired_capital - capital, 0.0)
-    own_funds = np.maximum(cash - p["cash_buffer_share"] * revenue, 0.0)
+    desired = depreciation + p.capital_adjustment_speed * max(desired_capital - capital, 0.0)
+    own_funds = max(cash - p.cash_buffer_share * revenue, 0.0)
     room = credit_room(capital, cash, new_receivables, debt, ceiling)
-    investment = np.minimum(desired, own_funds + room)
-    borrowed = np.maximum(investment - own_funds, 0.0)
-    debt = debt + borrowed
-    cash = cash - investment + borrowed
+    investment = min(desired, own_funds + room)
+    borrowed = max(investment - own_funds, 0.0)
+    debt += borrowed
+    cash += borrowed - investment
     # A cash shortfall is covered by credit while the ceiling allows; what remains is illiquidity.
     room = credit_room(capital, cash, new_receivables, debt, ceiling)
-    cover = np.minimum(np.maximum(-cash, 0.0), room)
-    debt = debt + cover
-    cash = cash + cover
-    capital = capital - depreciation + investment
-    return FinanceResult(capital, cash, debt, new_receivables, investment, profit, tax, cash < 0.0)
+    cover = min(max(-cash, 0.0), room)
+    debt += cover
+    cash += cover
+    capital += investment - depreciation
+    return capital, cash, debt, new_receivables, investment, profit, tax, cash < 0.0
 
 
-def embodied_gain(investment, capital_before, rate: float) -> np.ndarray:
+@njit(cache=True)
+def embodied_gain(investment, capital_before, rate):
     """Log change of productivity (or minus the log change of energy intensity) from new vintages."""
-    return rate * investment / np.maximum(capital_before, 1e-9)
+    return rate * investment / max(capital_before, 1e-9)

@@ -2,18 +2,23 @@
 
 R&D is a share of revenue; a share xi goes to innovation, the rest to imitation. Success is a
 Bernoulli draw with probability 1 - exp(-zeta * R&D in researcher-years). An innovation draws a
-productivity change from a Beta(a, a) rescaled to [low, high]; an imitator copies part of the
-gap to a competitor of its market drawn at random. The firm keeps the best of old, innovated and
-imitated productivity. Invention patent applications are Poisson in R&D spending (a knowledge
-production function, Griliches 1990) at the yield the 2012 figures imply (001 II (iii)).
+productivity change from a Beta(a, a) rescaled to [low, high]; an imitator closes part of the gap
+to a competitor of its market drawn at random. The firm keeps the best of old, innovated and
+imitated productivity. Invention patent applications follow R&D spending at the yield the 2012
+figures imply (a knowledge production function, Griliches 1990; 001 II (iii)).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from sim.rules import Process
-from sim.weighted import draw_peers
+import numpy as np
+from numba import njit
+
+from scipy import special
+
+from sim.randomness import from_table, quantile_table, uniform
+from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
     name="innovation",
@@ -23,40 +28,48 @@ PROCESS = Process(
     parameters=("innovation_share_of_rd", "innovation_zeta", "imitation_zeta", "innovation_draw_low",
                 "innovation_draw_high", "innovation_beta_shape", "imitation_absorption", "patent_depreciation"),
 )
+Params = parameter_tuple(PROCESS, __name__)
+
+# Draw numbers of the innovation stream, per firm row.
+DRAW_INNOVATES, DRAW_IMITATES, DRAW_PEER, DRAW_SIZE = 0, 1, 2, 100
 
 
-def success_probability(rd_researcher_years, zeta: float) -> np.ndarray:
+@njit(cache=True)
+def success_probability(rd_researcher_years, zeta):
     """K+S: P(success) = 1 - exp(-zeta * R&D effort)."""
-    return -np.expm1(-zeta * rd_researcher_years)
+    return -math.expm1(-zeta * rd_researcher_years)
 
 
-def innovate(productivity, rd_spending, wage: float, market, weight, alive, p: dict, rng: np.random.Generator):
-    """New productivity after innovation and imitation, and a mask of firms whose productivity rose."""
-    n = productivity.size
+def draw_table(p) -> np.ndarray:
+    """Quantiles of an innovation's log productivity change: Beta(shape, shape) rescaled to [low, high]."""
+    shape = p.innovation_beta_shape
+    return p.innovation_draw_low + (p.innovation_draw_high - p.innovation_draw_low) * quantile_table(
+        lambda q: special.betaincinv(shape, shape, q))
+
+
+@njit(cache=True)
+def imitates(rd_spending, wage, key, row, p):
+    """Whether the firm's imitative R&D succeeds this year (before it picks whom to copy)."""
     researchers = rd_spending / wage
-    share = p["innovation_share_of_rd"]
-    innovates = alive & (rng.random(n, dtype=np.float32) < success_probability(share * researchers, p["innovation_zeta"]))
-    imitates = alive & (rng.random(n, dtype=np.float32) < success_probability((1.0 - share) * researchers, p["imitation_zeta"]))
-
-    best = productivity.copy()
-    who = np.flatnonzero(innovates)
-    shape = p["innovation_beta_shape"]
-    draw = p["innovation_draw_low"] + (p["innovation_draw_high"] - p["innovation_draw_low"]) * rng.beta(shape, shape, who.size)
-    best[who] = np.maximum(best[who], productivity[who] * np.exp(draw))
-
-    who = np.flatnonzero(imitates)
-    peers = draw_peers(market, weight, alive, who, rng)
-    found = peers >= 0
-    who, peers = who[found], peers[found]
-    gap = np.maximum(productivity[peers] - productivity[who], 0.0)
-    best[who] = np.maximum(best[who], productivity[who] + p["imitation_absorption"] * gap)
-    return best, best > productivity
+    return uniform(key, row, DRAW_IMITATES) < success_probability((1.0 - p.innovation_share_of_rd) * researchers, p.imitation_zeta)
 
 
-def patent_applications(rd_spending, weight, patent_yield: float, rng: np.random.Generator) -> np.ndarray:
-    """Invention patent applications filed by each row's real firms in the year (Poisson)."""
-    return rng.poisson(patent_yield * rd_spending * weight).astype(np.float64)
+@njit(cache=True)
+def innovate(productivity, rd_spending, wage, imitated, peer_productivity, draws, key, row, p):
+    """Productivity after this year's innovation and imitation (the best of old, new and copied).
+
+    imitated: whether imitation succeeded (see `imitates`); peer_productivity: productivity of the
+    competitor it copies; draws: tabulated quantiles of an innovation's log productivity change."""
+    researchers = rd_spending / wage
+    best = productivity
+    chance = success_probability(p.innovation_share_of_rd * researchers, p.innovation_zeta)
+    if uniform(key, row, DRAW_INNOVATES) < chance:
+        best = max(best, productivity * math.exp(from_table(draws, key, row, DRAW_SIZE)))
+    if imitated and peer_productivity > productivity:
+        best = max(best, productivity + p.imitation_absorption * (peer_productivity - productivity))
+    return best
 
 
-def patent_stock(stock, applications_per_firm, depreciation: float) -> np.ndarray:
-    return stock * (1.0 - depreciation) + applications_per_firm
+@njit(cache=True)
+def patent_stock(stock, applications, depreciation):
+    return stock * (1.0 - depreciation) + applications

@@ -9,14 +9,18 @@ with competitiveness E = -log(price) + quality, price = (1 + markup) * unit labo
 its change over the year. Applied to changes, the rule is the CES demand law with elasticity of
 substitution chi + 1 and a persistent firm-specific demand shifter held in the share itself
 (Melitz 2003; Hsieh and Klenow 2009): large and small firms coexist in a stationary market, and
-the share moves toward firms that innovate, invest or digitalise faster than their rivals.
+shares move toward firms that innovate, invest or digitalise faster than their rivals.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from sim.rules import Process
+import numpy as np
+from numba import njit
+
+from sim.randomness import normal
+from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
     name="market",
@@ -24,8 +28,10 @@ PROCESS = Process(
     reads=("productivity", "patent_stock", "revenue", "market_share", "competitiveness", "weight", "alive"),
     writes=("market_share", "competitiveness", "revenue"),
     parameters=("share_selection_strength", "quality_weight", "demand_shock_sd", "shock_size_exponent",
-                "shock_reference_revenue", "markup", "wage_productivity_elasticity", "domestic_demand_elasticity_scale", "emerging_elasticity_premium"),
+                "shock_reference_revenue", "markup", "wage_productivity_elasticity"),
 )
+Params = parameter_tuple(PROCESS, __name__)
+MAX_LOG_STEP = 30.0
 
 
 def domestic_demand_factor(gdp_growth: float, elasticity: np.ndarray) -> np.ndarray:
@@ -33,37 +39,71 @@ def domestic_demand_factor(gdp_growth: float, elasticity: np.ndarray) -> np.ndar
     return (1.0 + gdp_growth) ** elasticity
 
 
-def firm_wage(productivity, market_productivity, wage: float, elasticity: float) -> np.ndarray:
+@njit(cache=True)
+def firm_wage(productivity, market_productivity, wage, elasticity):
     """Labour cost per worker: the national level, higher in more productive firms (skill mix and
-    rent sharing), wage_j = wage * (A_j / A_market) ** elasticity."""
+    rent sharing): wage * (A / A_market) ** elasticity."""
     return wage * (productivity / market_productivity) ** elasticity
 
 
-def competitiveness(productivity, patent_stock, revenue, firm_wages, markup: float, quality_weight: float) -> np.ndarray:
+@njit(cache=True)
+def competitiveness(productivity, patent_stock, revenue, wage_of_firm, markup, quality_weight):
     """E = -log(price) + quality_weight * log(1 + patents per M RMB of revenue)."""
-    price = (1.0 + markup) * firm_wages / productivity
-    quality = np.log1p(patent_stock / np.maximum(revenue, 1e-6))
-    return -np.log(price) + quality_weight * quality
+    price = (1.0 + markup) * wage_of_firm / productivity
+    return -math.log(price) + quality_weight * math.log1p(patent_stock / max(revenue, 1e-6))
 
 
-def shock_sd(revenue, sd_at_reference: float, size_exponent: float, reference_revenue: float) -> np.ndarray:
+@njit(cache=True)
+def shock_sd(revenue, sd_at_reference, size_exponent, reference_revenue):
     """Idiosyncratic shock sd falling with size (Amaral et al. 1997)."""
-    return sd_at_reference * (np.maximum(revenue, 1e-6) / reference_revenue) ** (-size_exponent)
+    return sd_at_reference * (max(revenue, 1e-6) / reference_revenue) ** (-size_exponent)
 
 
-def replicator_shares(shares, fitness, market, weight, n_markets: int, strength: float, shock=None) -> np.ndarray:
-    """Replicator dynamics within each market; returns per-firm shares with sum(weight * share) = 1 per market.
+@njit(cache=True)
+def replicator_shares(shares, fitness_gain, market, weight, n_markets, strength, shock):
+    """Replicator dynamics within each market; returns per-firm shares with sum(weight * share) = 1
+    in every occupied market. `shock` is a log multiplier per firm; zero-weight rows get zero."""
+    n = shares.size
+    held = np.zeros(n_markets)
+    gained = np.zeros(n_markets)
+    for i in range(n):
+        h = weight[i] * shares[i]
+        held[market[i]] += h
+        gained[market[i]] += h * fitness_gain[i]
+    updated = np.zeros(n)
+    total = np.zeros(n_markets)
+    for i in range(n):
+        if weight[i] > 0.0:
+            m = market[i]
+            mean_gain = gained[m] / held[m] if held[m] > 0.0 else 0.0
+            step = strength * (fitness_gain[i] - mean_gain) + shock[i]
+            step = min(max(step, -MAX_LOG_STEP), MAX_LOG_STEP)
+            updated[i] = shares[i] * math.exp(step)
+            total[m] += weight[i] * updated[i]
+    for i in range(n):
+        if weight[i] > 0.0 and total[market[i]] > 0.0:
+            updated[i] /= total[market[i]]
+    return updated
 
-    `fitness` is the gain in competitiveness; `shock` an optional log multiplier per firm. Rows
-    with zero weight keep zero share.
-    """
-    held = weight * shares
-    market_fitness = np.bincount(market, weights=held * fitness, minlength=n_markets) / np.maximum(
-        np.bincount(market, weights=held, minlength=n_markets), 1e-300
-    )
-    log_multiplier = strength * (fitness - market_fitness[market])
-    if shock is not None:
-        log_multiplier = log_multiplier + shock
-    updated = shares * np.exp(np.clip(log_multiplier, -30.0, 30.0))
-    totals = np.bincount(market, weights=weight * updated, minlength=n_markets)
-    return np.where(weight > 0, updated / np.maximum(totals[market], 1e-300), 0.0)
+
+@njit(cache=True)
+def update_market(market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
+                  market_productivity, demand, n_markets, wage, key, p):
+    """One year of competition: new shares, competitiveness and revenue (arrays updated in place)."""
+    n = share.size
+    gain = np.zeros(n)
+    shock = np.zeros(n)
+    for i in range(n):  # rows are independent
+        if weight[i] > 0.0:
+            m = market[i]
+            w = firm_wage(productivity[i], market_productivity[m], wage, p.wage_productivity_elasticity)
+            fitness = competitiveness(productivity[i], patent_stock[i], revenue[i], w, p.markup, p.quality_weight)
+            gain[i] = fitness - old_competitiveness[i]
+            old_competitiveness[i] = fitness
+            sd = shock_sd(revenue[i], p.demand_shock_sd, p.shock_size_exponent, p.shock_reference_revenue)
+            shock[i] = sd * normal(key, i, 0) - 0.5 * sd * sd
+    new = replicator_shares(share, gain, market, weight, n_markets, p.share_selection_strength, shock)
+    for i in range(n):
+        if weight[i] > 0.0:
+            share[i] = new[i]
+            revenue[i] = new[i] * demand[market[i]]

@@ -7,9 +7,9 @@ employment = (value added / price index) / productivity.
 
 from __future__ import annotations
 
-import numpy as np
+from numba import njit
 
-from sim.rules import Process
+from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
     name="production",
@@ -17,11 +17,14 @@ PROCESS = Process(
     reads=("revenue", "productivity", "industry"),
     writes=("value_added", "previous_value_added", "employment"),
 )
+Params = parameter_tuple(PROCESS, __name__)
 
 
-def value_added(revenue, va_ratio) -> np.ndarray:
+@njit(cache=True)
+def value_added(revenue, va_ratio):
     return revenue * va_ratio
 
 
-def employment(value_added, productivity, price_index: float) -> np.ndarray:
-    return value_added / price_index / productivity
+@njit(cache=True)
+def employment(value_added_, productivity, price_index):
+    return value_added_ / price_index / productivity

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.rules import Process
+from sim.rules import Process, parameter_tuple
 from sim.weighted import fill_to_target
 
 PROCESS = Process(
@@ -20,7 +20,7 @@ PROCESS = Process(
     writes=("export_share",),
     parameters=("export_price_elasticity",),
 )
-
+Params = parameter_tuple(PROCESS, __name__)
 EXPORT_SHARE_CAP = 0.95
 
 
@@ -31,4 +31,4 @@ def export_demand_factor(world_demand_growth: float, world_price_growth: float, 
 
 
 def export_shares(propensity, revenue, weight, market, export_demand) -> np.ndarray:
-    return fill_to_target(propensity.astype(np.float64), weight * revenue, market, export_demand, cap=EXPORT_SHARE_CAP)
+    return fill_to_target(propensity, weight * revenue, market, export_demand, cap=EXPORT_SHARE_CAP)
