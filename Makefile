@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # installed versions (a bare python3.12 shim fails unless PYENV_VERSION names the version).
 PYTHON ?= $(shell ./.ci/find-python)
 
-.PHONY: run test bench clean venv
+.PHONY: run test bench bench-sweep clean venv
 
 venv: $(STAMP)
 
@@ -32,6 +32,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV_PYTHON) benchmarks/run.py
+
+bench-sweep: $(STAMP)
+	$(VENV_PYTHON) benchmarks/sweep_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -31,7 +31,7 @@ SUMMARY_VARIABLES = (
 
 
 # Modules of sim/commands/ that register a subcommand (see build_parser).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("calibrate", "sweep", "plot", "report", "dashboard", "compare")
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -24,3 +24,7 @@ class ScenarioError(InputError):
 
 class OutputError(InputError):
     """An output path cannot be written (missing directory, existing file without --overwrite)."""
+
+
+class ModelDivergence(RuntimeError):
+    """A parameter set drove the model outside any meaningful range (e.g. firm numbers exploding)."""

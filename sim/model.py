@@ -1,7 +1,7 @@
 """IndustryModel: a thin Mesa model that calls the firm rules in a documented order.
 
-The model is a pure function of (scenario, parameters, seed, scale): `simulate()` builds the 2012
-population, steps to 2035 and returns an xarray Dataset. Mesa's `Model` owns the run's seed and
+The model is a pure function of (scenario, parameters, levers, seed, scale): `simulate()` builds the
+2012 population, steps to 2035 and returns an xarray Dataset. Mesa's `Model` owns the run's seed and
 orchestrates the yearly steps; firms are rows of numpy columns (sim.firms), not Mesa agents.
 """
 
@@ -12,25 +12,32 @@ import numpy as np
 
 from sim import taxonomy
 from sim.calibration_data import load_initial_state
+from sim.errors import ModelDivergence
 from sim.indicators import YearContext, measure
-from sim.levers import LEVER_NAMES
+from sim import levers as lever_module
+from sim.levers import INNOVATION_CENTERS, N_LEVERS, REGIONAL_TRANSFER, RELOCATION, TRADE_SHOCK, LeverSchedule
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
 from sim.population import build_population
 from sim.randomness import stream, stream_key
-from sim.rules import digital, energy, entry_exit, finance, innovation, ladder, market, parameters_for, trade
+from sim.rules import (digital, energy, entry_exit, finance, innovation, ladder, location, market, parameters_for, production,
+                       trade)
 from sim.weighted import group_sum
 from sim.year import firm_year
 
 N_SEGMENTS = len(taxonomy.SEGMENTS)
+MAX_ENTRY_MULTIPLE = 2.0  # more entrants in a year than twice the 2012 firms means the run has diverged
 
 
 class IndustryModel(mesa.Model):
     """Industrial firms of China, 2012 to 2035, one step per year.
 
     Order of the rules within a year (each a pure function in sim/rules/):
-      1. entry_exit.exit_mask   firms that failed last year leave (low share, negative net worth, illiquid)
+      1. entry_exit.exit_mask   firms that failed last year leave (low share, negative net worth, illiquid);
+                                location.relocate_abroad: export-oriented firms move abroad (relocation lever)
       2. market demand          domestic demand grows with GDP; export demand with world demand and costs
-      3. entry_exit entrants    new small firms copy incumbents of growing markets
+                                (trade.export_demand_shock: the trade_shock lever)
+      3. entry_exit entrants    new small firms copy incumbents of growing markets;
+                                location.transfer_inland: eastern firms move inland (regional_transfer lever)
       4. market.replicator      market shares move toward the more competitive; revenue = share x demand
       5. trade.export_shares    the market's export demand is shared by export orientation
       6. production             value added and employment
@@ -40,10 +47,11 @@ class IndustryModel(mesa.Model):
      10. energy                 energy intensity, energy use, carbon
      11. ladder                 SRDI, little-giant and champion recognition
      12. size class             private firms crossing the SME revenue limit change class
-     13. indicators             national aggregates of the year
+     13. indicators             national aggregates of the year, with each lever's fiscal cost
+    Levers (calibration/levers.toml, sim/levers.py) reach the rules as one small table per year.
     """
 
-    def __init__(self, params: dict[str, float], macro: MacroPaths, seed: int, scale: float):
+    def __init__(self, params: dict[str, float], macro: MacroPaths, seed: int, scale: float, levers=None):
         super().__init__(rng=seed)
         self.seed = int(seed)
         self.params = params
@@ -56,8 +64,13 @@ class IndustryModel(mesa.Model):
         modules = {"market": market, "innovation": innovation, "digital": digital, "finance": finance, "energy": energy,
                    "ladder": ladder}
         self.rule_params = {name: parameters_for(module, params) for name, module in modules.items()}
+        self.rule_params["levers"] = parameters_for(lever_module, params)
+        self.levers = LeverSchedule(levers, len(self.industries))
+        region_shares = np.asarray(self.assumptions["region_shares"], dtype=np.float64)
+        self.central_share = float(region_shares[location.CENTRAL] / (region_shares[location.CENTRAL] + region_shares[location.WEST]))
         self.innovation_draws = innovation.draw_table(self.rule_params["innovation"])
-        self.va_ratio = self.industries["va_to_revenue"].astype(np.float64)
+        self.va_ratio_2012 = self.industries["va_to_revenue"].astype(np.float64)
+        self.va_ratio = self.va_ratio_2012.copy()
         self.capital_to_revenue = np.asarray(self.calibration.capital_to_revenue, dtype=np.float64)
         self.wage = self.calibration.wage
         self.price_index = 1.0
@@ -79,10 +92,13 @@ class IndustryModel(mesa.Model):
         self.domestic_demand = self.demand - self.export_demand
         self.demand_growth = np.zeros(self.n_markets)
         self.market_productivity = [self._market_productivity(market_of)] * 2
+        self.market_rd_intensity = [self._market_rd_intensity(market_of)] * 2
         wages = self.wage * (f.productivity / self.market_productivity[-1][market_of]) ** params["wage_productivity_elasticity"]
         f.competitiveness[:] = -np.log((1.0 + params["markup"]) * wages / f.productivity) + params["quality_weight"] * np.log1p(
             f.patent_stock / np.maximum(f.revenue, 1e-6))
         self.illiquid = np.zeros(f.capacity, dtype=bool)
+        self.wage_factor = np.ones(f.capacity)  # labour-cost factor of firms that moved inland (regional_transfer)
+        self.initial_firms = float(np.sum(f.weight[f.alive], dtype=np.float64))
         self.records: list[dict] = []
         self._record(entries=0.0, exits=0.0, patents=self._patents_2012(), price_change=1.0, growth_input=self.calibration.above_scale_va_growth)
 
@@ -91,11 +107,19 @@ class IndustryModel(mesa.Model):
         return self.firms.industry.astype(np.intp) * N_SEGMENTS + self.firms.emerging
 
     def _market_productivity(self, market_of) -> np.ndarray:
+        """Employment-weighted mean productivity of each market (the firm wage norm and the unit labour cost)."""
         f = self.firms
-        weight = np.where(f.alive, f.weight, 0.0).astype(np.float64)
-        real_va = group_sum(weight * f.value_added / self.price_index, market_of, self.n_markets)
-        workers = group_sum(weight * f.employment, market_of, self.n_markets)
-        return np.divide(real_va, workers, out=np.ones(self.n_markets), where=workers > 0)
+        workers = np.where(f.alive, f.weight * f.employment.astype(np.float64), 0.0)
+        total = group_sum(workers, market_of, self.n_markets)
+        weighted = group_sum(workers * f.productivity, market_of, self.n_markets)
+        return np.divide(weighted, total, out=np.ones(self.n_markets), where=total > 0)
+
+    def _market_rd_intensity(self, market_of) -> np.ndarray:
+        f = self.firms
+        revenue = np.where(f.alive, f.weight * f.revenue.astype(np.float64), 0.0)
+        rd = group_sum(np.where(f.alive, f.weight * f.rd_spending.astype(np.float64), 0.0), market_of, self.n_markets)
+        total = group_sum(revenue, market_of, self.n_markets)
+        return np.divide(rd, total, out=np.zeros(self.n_markets), where=total > 0)
 
     def _patents_2012(self) -> float:
         f = self.firms
@@ -105,7 +129,7 @@ class IndustryModel(mesa.Model):
         f = self.firms
         return group_sum(np.where(f.alive, f.weight, 0.0).astype(np.float64), market_of, self.n_markets)
 
-    def _record(self, entries, exits, patents, price_change, growth_input=None) -> None:
+    def _record(self, entries, exits, patents, price_change, growth_input=None, fiscal_cost=None) -> None:
         context = YearContext(
             year=self.year,
             gdp=float(self.macro.gdp_nominal[self.year - FIRST_YEAR]),
@@ -118,7 +142,7 @@ class IndustryModel(mesa.Model):
             growth_input=growth_input,
             entries=entries,
             exits=exits,
-            fiscal_cost=np.zeros(len(LEVER_NAMES)),
+            fiscal_cost=np.zeros(N_LEVERS) if fiscal_cost is None else fiscal_cost,
         )
         values = measure(self.firms, context, self.industries["manufacturing"], self.industries["equipment"],
                          self.industries.index("new_energy_products"), len(self.industries))
@@ -134,38 +158,62 @@ class IndustryModel(mesa.Model):
         self.price_index *= price_change
         self.world_mfg_va *= 1.0 + macro.rate("world_mfg_growth", year)
         labour_cost_index = self.wage / self.calibration.wage
+        self.va_ratio = production.value_added_ratios(self.va_ratio_2012, p["value_added_ratio_trend"], year - FIRST_YEAR)
 
-        # 1. exit of last year's failures
+        levers = self.levers.table(year)
+        lever_params = self.rule_params["levers"]
+        key_levers = stream_key(self.seed, "levers", year)
+        fiscal = np.zeros(N_LEVERS)  # M RMB
+
+        # 1. exit of last year's failures, and relocation abroad
         exits = entry_exit.apply_exits(f.alive, f.weight, f.market_share, f.revenue, f.capital, f.cash, f.receivables,
                                        f.debt, self.illiquid, self.price_index / price_change, p["exit_revenue"])
+        if levers[RELOCATION, 0] != 0.0:
+            lost_exports = np.zeros(self.n_markets)
+            exits += location.relocate_abroad(f.alive, f.weight, f.market_share, f.revenue, f.export_share, self._markets(),
+                                              f.firm_class, f.region, f.industry, f.ladder_rung, levers, key_levers,
+                                              lever_params.relocation_min_export_share, lost_exports)
+            self.export_demand = np.maximum(self.export_demand - lost_exports, 0.0)
 
         # 2. demand by market
         elasticity = p["domestic_demand_elasticity_scale"] * self.market_elasticity_base + p["emerging_elasticity_premium"] * self.market_emerging
         self.domestic_demand = self.domestic_demand * market.domestic_demand_factor(macro.rate("gdp_nominal_growth", year), elasticity)
         productivity_growth = self.market_productivity[-1] / self.market_productivity[-2]
         unit_labour_cost_growth = (1.0 + wage_growth) / productivity_growth - 1.0
+        technology_growth = np.divide(self.market_rd_intensity[-1], self.market_rd_intensity[-2],
+                                      out=np.ones(self.n_markets), where=self.market_rd_intensity[-2] > 0) - 1.0
         self.export_demand = self.export_demand * trade.export_demand_factor(
-            macro.rate("world_demand_growth", year), macro.rate("world_price_growth", year), unit_labour_cost_growth, p["export_price_elasticity"]
+            macro.rate("world_demand_growth", year), macro.rate("world_price_growth", year), unit_labour_cost_growth,
+            p["export_price_elasticity"], technology_growth, p["export_technology_elasticity"],
         )
-        demand = self.domestic_demand + self.export_demand
+        export_demand = self.export_demand  # the world's demand path; a trade shock shifts this year's level
+        if levers[TRADE_SHOCK, 0] != 0.0:
+            export_demand = export_demand * trade.export_demand_shock(self.market_industry, self.levers.industry_mask(TRADE_SHOCK),
+                                                                      levers[TRADE_SHOCK, 0])
+        demand = self.domestic_demand + export_demand
         self.demand_growth = np.divide(demand, self.demand, out=np.zeros(self.n_markets), where=self.demand > 0) - 1.0
         self.demand = demand
 
         # 3. entry
         entries = self._enter(stream(self.seed, "entry_exit", year))
         f = self.firms
+        if levers[REGIONAL_TRANSFER, 0] != 0.0:
+            subsidies, _ = location.transfer_inland(f.alive, f.weight, f.firm_class, f.region, f.industry, f.ladder_rung,
+                                                    f.capital, f.cash, self.wage_factor, levers, key_levers,
+                                                    self.central_share, lever_params)
+            fiscal[REGIONAL_TRANSFER] += subsidies
 
         # 4. market shares and revenue
         market_of = self._markets()
-        market.update_market(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock, f.revenue,
-                             self.market_productivity[-1], demand, self.n_markets, self.wage,
-                             stream_key(self.seed, "market", year), self.rule_params["market"])
+        market.update_market_at_wages(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock,
+                                      f.revenue, self.market_productivity[-1], demand, self.n_markets, self.wage,
+                                      self.wage_factor, stream_key(self.seed, "market", year), self.rule_params["market"])
 
         # 5. exports
-        f.export_share[:] = trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, self.export_demand)
+        f.export_share[:] = trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand)
 
         # 6-12. production, innovation, digital, finance, energy, ladder, size class (sim/year.py)
-        patents, real_va, workers = firm_year(
+        patents, productivity_index, rd_intensity, spent = firm_year(
             f.alive, f.weight, f.firm_class, f.ladder_rung, f.industry, f.emerging, f.region, f.digital_stage, f.age,
             f.market_share, f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity,
             f.rd_propensity, f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.cash,
@@ -175,15 +223,22 @@ class IndustryModel(mesa.Model):
             p["sme_revenue_limit"], self.innovation_draws, stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
             stream_key(self.seed, "ladder", year), *(self.rule_params[name] for name in
                                                       ("market", "innovation", "digital", "finance", "energy", "ladder")),
+            levers, self.wage_factor, key_levers, lever_params,
         )
+        fiscal += spent
+        # innovation centres cost the budget per centre, not per firm
+        fiscal[INNOVATION_CENTERS] += self.levers.nominal(year)[INNOVATION_CENTERS] * lever_params.innovation_center_cost
         # National patent applications: a Poisson draw on the firms' expected applications (a sum of
         # independent Poisson counts is Poisson); firms' stocks accumulate their expected applications.
         applications = float(stream(self.seed, "innovation", year).poisson(patents))
 
         # 13. indicators
-        new_productivity = np.divide(real_va, workers, out=self.market_productivity[-1].copy(), where=workers > 0)
-        self.market_productivity = [self.market_productivity[-1], new_productivity]
-        self._record(entries=entries, exits=exits, patents=applications, price_change=price_change)
+        self.market_productivity = [self.market_productivity[-1],
+                                    np.where(productivity_index > 0, productivity_index, self.market_productivity[-1])]
+        self.market_rd_intensity = [self.market_rd_intensity[-1],
+                                    np.where(rd_intensity > 0, rd_intensity, self.market_rd_intensity[-1])]
+        self._record(entries=entries, exits=exits, patents=applications, price_change=price_change,
+                     fiscal_cost=fiscal / 1e3)  # M RMB -> billion RMB
 
     def _enter(self, rng: np.random.Generator) -> float:
         """Entrants of the year: small firms that copy a random incumbent of their market."""
@@ -192,6 +247,8 @@ class IndustryModel(mesa.Model):
         firms_in_market = self._firms_in_market(market_of)
         expected = entry_exit.expected_entrants(firms_in_market, self.demand_growth, p["entry_rate"], p["entry_demand_sensitivity"])
         row_weight = self.calibration.entrant_row_weight[self.market_industry]
+        if not np.all(np.isfinite(expected)) or expected.sum() > MAX_ENTRY_MULTIPLE * self.initial_firms:
+            raise ModelDivergence(f"{self.year}: {expected.sum():.3g} entrants expected; demand or entry has diverged")
         rows_per_market = entry_exit.entrant_rows(expected, row_weight, rng)
         total = int(rows_per_market.sum())
         if total == 0:
@@ -204,6 +261,7 @@ class IndustryModel(mesa.Model):
         rows = f.free_rows(new_market.size)
         if f.capacity != self.illiquid.size:
             self.illiquid = np.concatenate([self.illiquid, np.zeros(f.capacity - self.illiquid.size, dtype=bool)])
+            self.wage_factor = np.concatenate([self.wage_factor, np.ones(f.capacity - self.wage_factor.size)])
         n = rows.size
         floor, threshold = p["band_floor_revenue"], p["threshold_revenue"]
         revenue = floor * (threshold / floor) ** rng.random(n) * self.price_index
@@ -236,6 +294,7 @@ class IndustryModel(mesa.Model):
         f.debt[rows] = float(self.assumptions["debt_to_capital"]) * f.capital[rows]
         f.receivables[rows] = revenue * p["receivable_days"] / 365.0
         self.illiquid[rows] = False
+        self.wage_factor[rows] = 1.0
         return float(f.weight[rows].sum(dtype=np.float64))
 
     def run_to_end(self) -> None:

@@ -54,6 +54,7 @@ def provenance(scenario, parameters: dict, scale: float, seeds: list[int]) -> di
         "git_commit": git_commit(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parameter_overrides": ";".join(f"{k}={v!r}" for k, v in sorted(scenario.parameters.items())),
+        "parameters": ";".join(f"{k}={v!r}" for k, v in sorted(parameters.items())),
         "note": "2012 is the built initial state (document figures); 2013-2022 are simulated back-casts; 2023-2035 projections.",
     }
 

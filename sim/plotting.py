@@ -1,16 +1,42 @@
-"""Figures: the main trajectories of a result, median and 90% band over runs."""
+"""Figures of results: fan charts (median, 50% and 90% bands over runs) grouped in panels, with the
+documents' figures as labelled points and the official goals as reference lines; several results
+overlaid in one colour each; and the firm-size CCDF and growth-rate histogram.
+
+Figures are built as `matplotlib.figure.Figure` objects (no pyplot state), so they can be tested,
+saved, embedded in a report or served by the dashboard.
+"""
 
 from __future__ import annotations
 
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from sim.calibration_data import load_targets  # noqa: E402
+from sim.errors import InputError  # noqa: E402
+from sim.firm_distributions import distributions_of  # noqa: E402
+from sim.goals import STABLE_TOLERANCE, first_year, goals_for, in_units  # noqa: E402
+from sim.indicators import CONTRACT, VARIABLES  # noqa: E402
+from sim.macro import LAST_YEAR  # noqa: E402
+from sim.output import atomic_target  # noqa: E402
+from sim.parameters import did_you_mean  # noqa: E402
+from sim.results import describe  # noqa: E402
+
+LAST_BACKCAST_YEAR = 2022  # 2013-2022 follow observed macro paths; later years are projections
+COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
+ROLE_MARKERS = {"initial": ("o", "black"), "fit": ("D", "black"), "check": ("s", "tab:red")}
+GOAL_COLOUR = "tab:red"
 
 MAIN_PANELS = (
     "manufacturing_va",
@@ -24,36 +50,330 @@ MAIN_PANELS = (
     "industrial_co2",
 )
 
+SHORT_TITLES = {
+    "industrial_va": "Industrial value added",
+    "manufacturing_va": "Manufacturing value added",
+    "industry_share_gdp": "Industry, share of GDP",
+    "manufacturing_share_gdp": "Manufacturing, share of GDP",
+    "above_scale_va_growth": "Above-scale VA growth",
+    "hightech_share": "High-tech share of above-scale VA",
+    "equipment_share": "Equipment share of above-scale VA",
+    "sei_share_gdp": "Strategic emerging ind., share of GDP",
+    "world_mfg_share": "Share of world manufacturing VA",
+    "rd_spend_mfg": "R&D spending, above-scale mfg",
+    "rd_intensity_mfg": "R&D intensity, above-scale mfg",
+    "invention_patent_apps": "Invention patent applications",
+    "n_above_scale": "Above-scale industrial firms",
+    "n_srdi": "SRDI SMEs (little giants incl.)",
+    "n_little_giant": "Little giants",
+    "n_single_champion": "Single-item champions",
+    "top500_revenue": "Top-500 manufacturers: revenue",
+    "top500_assets": "Top-500 manufacturers: assets",
+    "exports": "Goods exports",
+    "hightech_exports": "High-tech exports",
+    "new_three_exports": "'New three' exports",
+    "sme_digital_stage_share": "SMEs in digital stage",
+    "industrial_energy": "Industrial energy use",
+    "industrial_co2": "Industrial CO2 emissions",
+    "employment_mfg": "Manufacturing employment",
+    "fiscal_cost": "Fiscal cost",
+}
 
-def document_points(variable: str) -> list[tuple[int, float, str]]:
-    """(year, value, role) of the documents' figures measured by `variable`."""
+
+@dataclass(frozen=True)
+class Group:
+    slug: str
+    title: str
+    variables: tuple[str, ...]
+
+
+GROUPS = (
+    Group("growth", "Growth and structure", ("industrial_va", "manufacturing_va", "industry_share_gdp", "manufacturing_share_gdp",
+                                             "above_scale_va_growth", "hightech_share", "equipment_share", "sei_share_gdp",
+                                             "world_mfg_share", "employment_mfg")),
+    Group("innovation", "Innovation", ("rd_spend_mfg", "rd_intensity_mfg", "invention_patent_apps")),
+    Group("firms", "Firms and the ladder", ("n_above_scale", "n_srdi", "n_little_giant", "n_single_champion", "top500_revenue", "top500_assets")),
+    Group("digital", "Digital stages of SMEs", ("sme_digital_stage_share",)),
+    Group("trade", "Trade", ("exports", "hightech_exports", "new_three_exports")),
+    Group("energy", "Energy and carbon", ("industrial_energy", "industrial_co2")),
+    Group("fiscal", "Fiscal cost of the levers", ("fiscal_cost",)),
+)
+DIAGNOSTICS = Group("diagnostics", "Diagnostics", tuple(name for name in VARIABLES if name not in CONTRACT))
+FIRM_GROUP = Group("firm_size_growth", "Firm size and growth", ("firm_size_ccdf", "firm_growth_density"))
+SUMMED_DIMS = {"lever": "all levers"}  # category dims whose total gets its own panel
+
+
+# ---------------------------------------------------------------- panels
+@dataclass(frozen=True)
+class Panel:
+    """One axis: a variable, or one category of it, or its total over a category dim."""
+
+    variable: str
+    dim: str | None = None
+    category: str | None = None  # None with a dim: the total over the dim
+
+    def series(self, dataset: xr.Dataset) -> xr.DataArray:
+        data = dataset[self.variable]
+        if self.dim is None:
+            return data
+        return data.sum(self.dim) if self.category is None else data.sel({self.dim: self.category})
+
+    @property
+    def measure(self) -> str:
+        """How calibration/targets.csv names what this panel shows."""
+        return self.variable if self.dim is None else f"{self.variable}[{self.category}]"
+
+    @property
+    def title(self) -> str:
+        title = SHORT_TITLES.get(self.variable, self.variable)
+        if self.dim is None:
+            return title
+        return f"{title}: {SUMMED_DIMS[self.dim] if self.category is None else self.category.replace('_', ' ')}"
+
+    def units(self, dataset: xr.Dataset) -> str:
+        return dataset[self.variable].attrs.get("units") or VARIABLES[self.variable].units
+
+
+def panels_for(variable: str, results: dict[str, xr.Dataset]) -> list[Panel]:
+    """The panels of a variable: one, or one per category (a total first for SUMMED_DIMS; categories
+    that are zero in every result are left out)."""
+    data = [d[variable] for d in results.values() if variable in d]
+    extra = [dim for dim in data[0].dims if dim not in ("run", "year")] if data else []
+    if not extra:
+        return [Panel(variable)]
+    dim = extra[0]
+    categories = [str(c) for c in data[0][dim].values]
+    if dim in SUMMED_DIMS:
+        nonzero = [c for c in categories if any(bool((d.sel({dim: c}) != 0).any()) for d in data)]
+        return [Panel(variable, dim)] + [Panel(variable, dim, c) for c in nonzero]
+    return [Panel(variable, dim, c) for c in categories]
+
+
+# ---------------------------------------------------------------- drawing
+def document_points(measure: str, units: str) -> list[tuple[int, float, str, str]]:
+    """(year, value in `units`, role, period) of the documents' figures measured by `measure`; goals excluded."""
     points = []
-    for target in load_targets().values():
-        if target.measure == variable and target.year[:4].isdigit():
-            points.append((int(target.year[:4]), target.value, target.role))
+    for key, target in load_targets().items():
+        year = first_year(target.year)
+        if target.measure == measure and year is not None and not key.endswith("_goal"):
+            points.append((year, in_units(target, units), target.role, target.year))
     return points
 
 
-def main_trajectories(dataset: xr.Dataset, path: Path, title: str) -> plt.Figure:
-    """A 3x3 panel of the main indicators with the documents' figures as points; saved to `path`."""
-    figure, axes = plt.subplots(3, 3, figsize=(14, 10), constrained_layout=True)
-    for axis, name in zip(axes.flat, MAIN_PANELS):
-        series = dataset[name]
-        median = series.median("run")
-        axis.plot(dataset["year"], median, color="tab:blue", label="model median")
+def draw_documents(axis, measure: str, units: str) -> None:
+    """The documents' figures as points labelled with value and period (stacked where years repeat)."""
+    seen: list[int] = []
+    for year, value, role, period in document_points(measure, units):
+        marker, colour = ROLE_MARKERS.get(role, ("x", "black"))
+        axis.plot(year, value, marker=marker, color=colour, linestyle="none", markersize=5, zorder=5,
+                  label=f"documents ({role})")
+        axis.annotate(f"{value:g} ({period})", (year, value), textcoords="offset points", xytext=(4, 4 + 9 * seen.count(year)),
+                      fontsize=6.5, color=colour)
+        seen.append(year)
+
+
+def draw_goals(axis, variable: str, last_year: int = LAST_YEAR) -> None:
+    """Official goals as reference lines (level from its year on, band for 'stable', vertical for a peak year)."""
+    for goal in goals_for(variable):
+        value = goal.target.value
+        if goal.kind == "peak":
+            axis.axvline(value, color=GOAL_COLOUR, linestyle="--", linewidth=1, label=goal.label())
+        elif goal.kind == "stable":
+            axis.hlines(value, goal.year, last_year, color=GOAL_COLOUR, linestyle="--", linewidth=1, label=goal.label())
+            axis.fill_between([goal.year, last_year], value - STABLE_TOLERANCE, value + STABLE_TOLERANCE,
+                              color=GOAL_COLOUR, alpha=0.08, label=f"goal band (±{STABLE_TOLERANCE:g} pp, assumed)")
+        elif goal.kind == "by":
+            axis.hlines(value, goal.year, last_year, color=GOAL_COLOUR, linestyle="--", linewidth=1, label=goal.label())
+            axis.plot(goal.year, value, marker="v", color=GOAL_COLOUR, linestyle="none")
+
+
+def fan_chart(axis, panel: Panel, results: dict[str, xr.Dataset]) -> None:
+    """Median line and 50%/90% bands over runs, one colour per result."""
+    for colour, (label, dataset) in zip(COLOURS, results.items()):
+        if panel.variable not in dataset:
+            continue
+        series = panel.series(dataset)
+        years = dataset["year"].values
         if series.sizes["run"] > 1:
-            axis.fill_between(dataset["year"], series.quantile(0.05, "run"), series.quantile(0.95, "run"),
-                              color="tab:blue", alpha=0.25, label="90% band over runs")
-        for year, value, role in document_points(name):
-            axis.plot(year, value, "o" if role != "check" else "s", color="black" if role != "check" else "tab:red",
-                      label=f"documents ({role})")
-        axis.set_title(series.attrs["long_name"], fontsize=9)
-        axis.set_ylabel(series.attrs["units"], fontsize=8)
-        axis.set_xlabel("year", fontsize=8)
-        axis.axvline(2022.5, color="grey", lw=0.6, ls=":")
-        handles, labels = axis.get_legend_handles_labels()
-        unique = dict(zip(labels, handles))
-        axis.legend(unique.values(), unique.keys(), fontsize=7)
-    figure.suptitle(title)
-    figure.savefig(path, dpi=110)
+            for low, high, alpha, band in ((0.05, 0.95, 0.15, "90%"), (0.25, 0.75, 0.3, "50%")):
+                axis.fill_between(years, series.quantile(low, "run"), series.quantile(high, "run"), color=colour,
+                                  alpha=alpha, linewidth=0, label=f"{label}: {band} band over runs")
+        axis.plot(years, series.median("run"), color=colour, linewidth=1.8, marker="o" if years.size == 1 else None,
+                  label=f"{label}: median")
+    units = panel.units(next(iter(d for d in results.values() if panel.variable in d)))
+    draw_documents(axis, panel.measure, units)
+    if panel.dim is None:
+        draw_goals(axis, panel.variable)
+    axis.axvline(LAST_BACKCAST_YEAR + 0.5, color="grey", linewidth=0.6, linestyle=":", label="projections from here")
+    style_axis(axis, panel.title, "year", units)
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def style_axis(axis, title: str, xlabel: str, ylabel: str) -> None:
+    axis.set_title(title, fontsize=9.5)
+    axis.set_xlabel(xlabel, fontsize=8)
+    axis.set_ylabel(ylabel, fontsize=8)
+    axis.tick_params(labelsize=7.5)
+    axis.grid(alpha=0.25)
+
+
+def shared_legend(figure: Figure, axes) -> None:
+    """One legend for the whole figure, below the panels, each entry once."""
+    entries = {}
+    for axis in axes:
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if entries:
+        figure.legend(entries.values(), entries.keys(), loc="outside lower center", ncols=min(4, len(entries)), fontsize=7.5, frameon=False)
+
+
+def scenario_phrase(results: dict[str, xr.Dataset]) -> str:
+    described = [describe(label, d) for label, d in results.items()]
+    return ("scenario " if len(described) == 1 else "scenarios ") + ", ".join(described)
+
+
+def panel_figure(panels: list[Panel], results: dict[str, xr.Dataset], title: str) -> Figure:
+    """Fan charts of `panels` on a grid of up to three columns, with a shared legend and `title`."""
+    columns = 2 if len(panels) == 4 else min(3, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    figure = Figure(figsize=(4.6 * columns, 3.2 * rows + 1.3), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).flat
+    used = []
+    for axis, panel in zip(axes, panels):
+        fan_chart(axis, panel, results)
+        used.append(axis)
+    for axis in figure.axes[len(panels):]:
+        figure.delaxes(axis)
+    shared_legend(figure, used)
+    figure.suptitle(title, fontsize=12)
     return figure
+
+
+def group_figure(group: Group, results: dict[str, xr.Dataset], variables: tuple[str, ...] | None = None) -> Figure:
+    """The fan-chart figure of one group (or of `variables` of it)."""
+    panels = [p for v in (variables or group.variables) for p in panels_for(v, results)]
+    return panel_figure(panels, results, f"{group.title}: {scenario_phrase(results)}")
+
+
+def groups_of(variables: list[str] | None) -> list[tuple[Group, tuple[str, ...]]]:
+    """(group, its variables to draw) for the requested variables (all contract variables when None)."""
+    if variables is None:
+        return [(g, g.variables) for g in GROUPS]
+    chosen = []
+    for group in (*GROUPS, DIAGNOSTICS):
+        selected = tuple(v for v in group.variables if v in variables)
+        if selected:
+            chosen.append((group, selected))
+    return chosen
+
+
+def check_variables(names: list[str]) -> list[str]:
+    """Names given to --vars, split at commas and checked against the result variables."""
+    allowed = (*VARIABLES, *FIRM_GROUP.variables)
+    chosen = [n for name in names for n in name.split(",") if n]
+    for name in chosen:
+        if name not in allowed:
+            raise InputError(None, "--vars", f"unknown variable '{name}'{did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}")
+    return chosen
+
+
+def figure_plan(results: dict[str, xr.Dataset], variables: list[str] | None = None) -> list[tuple[Group, Callable[[], Figure]]]:
+    """(group, builder) of every figure to draw, so that output paths can be checked before any work."""
+    plan: list[tuple[Group, Callable[[], Figure]]] = [(g, partial(group_figure, g, results, vs)) for g, vs in groups_of(variables)]
+    if variables is None or any(v in FIRM_GROUP.variables for v in variables):
+        plan.append((FIRM_GROUP, partial(firm_group_figure, results)))
+    return plan
+
+
+def panel_for_measure(measure: str, dataset: xr.Dataset) -> Panel | None:
+    """The panel showing a target's measure ('name' or 'name[category]'), or None if the result lacks it."""
+    name, _, category = measure.partition("[")
+    if name not in dataset:
+        return None
+    if not category:
+        return Panel(name) if dataset[name].dims == ("run", "year") else None
+    dims = [d for d in dataset[name].dims if d not in ("run", "year")]
+    category = category.rstrip("]")
+    if len(dims) != 1 or category not in [str(c) for c in dataset[dims[0]].values]:
+        return None
+    return Panel(name, dims[0], category)
+
+
+def main_trajectories(dataset: xr.Dataset, path: Path, title: str) -> Figure:
+    """A 3x3 panel of the main indicators (used by `sim run`); saved to `path` as PNG."""
+    label = dataset.attrs.get("scenario", "result")
+    figure = panel_figure([Panel(v) for v in MAIN_PANELS], {label: dataset}, title)
+    figure.savefig(path, dpi=110, format="png")
+    return figure
+
+
+# ---------------------------------------------------------------- firm size and growth
+SNAPSHOT_STYLES = ("dotted", "dashed", "solid")
+
+
+def firm_figure(distributions: dict[str, xr.Dataset], title: str) -> Figure:
+    """Firm-size CCDF (log-log, Zipf reference) and growth-rate density (log y, normal and Laplace
+    references with the same mean and standard deviation), one colour per result, one line style
+    per snapshot year; medians over the runs each result holds."""
+    figure = Figure(figsize=(12, 5.2), layout="constrained")
+    size_axis, growth_axis = figure.subplots(1, 2)
+    reference = None
+    for colour, (label, data) in zip(COLOURS, distributions.items()):
+        snapshots = [int(y) for y in data["snapshot"].values]
+        for style, year in zip(SNAPSHOT_STYLES[-len(snapshots):], snapshots):
+            at = data.sel(snapshot=year)
+            ccdf = at["firm_size_ccdf"].median("run").values
+            exponent = float(at["firm_size_tail_exponent"].median("run"))
+            sizes = data["firm_size"].values
+            size_axis.plot(sizes[ccdf > 0], ccdf[ccdf > 0], color=colour, linestyle=style,
+                           label=f"{label} {year} (tail exponent {exponent:.2f})")
+            density = at["firm_growth_density"].median("run").values
+            if np.all(np.isnan(density)):
+                continue
+            growth_axis.plot(data["growth_rate"].values, np.where(density > 0, density, np.nan), color=colour,
+                             linestyle=style, drawstyle="steps-mid", label=f"{label} {year}")
+            reference = (float(at["firm_growth_mean"].median("run")), float(at["firm_growth_sd"].median("run")), data)
+    first = next(iter(distributions.values()))
+    anchor, sizes = 100.0, first["firm_size"].values
+    at_anchor = float(first["firm_size_ccdf"].isel(snapshot=-1).median("run").interp(firm_size=anchor))
+    tail = sizes[sizes >= anchor]
+    size_axis.plot(tail, at_anchor * anchor / tail, color="grey", linewidth=1, linestyle=(0, (1, 3)), label="Zipf reference (exponent 1)")
+    size_axis.set_xscale("log")
+    size_axis.set_yscale("log")
+    style_axis(size_axis, "Firm-size CCDF (tail exponent: top 5% of above-scale firms)", "firm revenue (M RMB, current prices)", "share of firms with revenue at least x")
+    size_axis.legend(fontsize=7)
+    if reference is not None:
+        mean, sd, data = reference
+        x = data["growth_rate"].values
+        growth_axis.plot(x, np.exp(-0.5 * ((x - mean) / sd) ** 2) / (sd * math.sqrt(2 * math.pi)), color="grey",
+                         linestyle="--", linewidth=1, label="normal, same mean and sd")
+        b = sd / math.sqrt(2)
+        growth_axis.plot(x, np.exp(-np.abs(x - mean) / b) / (2 * b), color="black", linestyle=":", linewidth=1,
+                         label="Laplace, same mean and sd")
+    growth_axis.set_yscale("log")
+    highest = max((np.nanmax(line.get_ydata()) for line in growth_axis.lines), default=1.0)
+    growth_axis.set_ylim(1e-4, 3 * highest)
+    style_axis(growth_axis, "Growth rates of continuing above-scale firms", "yearly log growth of value added (log points)", "density (per log point)")
+    growth_axis.legend(fontsize=7)
+    sources = "; ".join(f"{label}: {d.attrs.get('source', '')}" for label, d in distributions.items())
+    figure.suptitle(f"{title}\n{sources}" if sources else title, fontsize=11)
+    return figure
+
+
+def firm_group_figure(results: dict[str, xr.Dataset]) -> Figure:
+    """The firm-size and growth figure; the distributions are stored in a result or re-simulated."""
+    distributions = {label: distributions_of(d, label) for label, d in results.items()}
+    return firm_figure(distributions, f"{FIRM_GROUP.title}: {scenario_phrase(results)}")
+
+
+# ---------------------------------------------------------------- saving
+def save_png(figure: Figure, path: Path, dpi: int = 110) -> None:
+    """Write a figure as PNG atomically (temporary name, then rename)."""
+    with atomic_target(Path(path)) as temporary:
+        figure.savefig(temporary, dpi=dpi, format="png")
+
+
+def png_bytes(figure: Figure, dpi: int = 90) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, dpi=dpi, format="png")
+    return buffer.getvalue()

@@ -26,9 +26,9 @@ from sim import taxonomy
 from sim.calibration_data import load_initial_state
 from sim.firms import Firms
 from sim.randomness import stream
+from sim.rules.innovation import MAX_RD_PROPENSITY
 from sim.weighted import fill_to_target, top_rows
 
-MAX_RD_PROPENSITY = 0.3  # assumption: no firm spends more than 30% of revenue on R&D
 TOP_N = 500  # "the top 500 Chinese manufacturing enterprises" (001 II (iv))
 
 
@@ -194,7 +194,7 @@ def build_population(params: dict[str, float], seed: int, scale: float) -> tuple
     # --- R&D: lognormal propensity around the industry's relative intensity, scaled to 001's 2012 figure
     propensity = industries["rd_intensity_weight"][industry] * np.exp(
         params["rd_propensity_dispersion"] * rng.standard_normal(n) - 0.5 * params["rd_propensity_dispersion"] ** 2
-    )
+    ) * (revenue / threshold) ** params["rd_intensity_size_elasticity"]
     mfg_above = above_scale & manufacturing[industry]
     target_rd = doc["rd_intensity_mfg"] / 100.0 * np.sum((weight * revenue)[mfg_above])
     for _ in range(20):  # scale to the target; a few firms hit the 30% cap, the rest make up for them

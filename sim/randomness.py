@@ -20,7 +20,7 @@ import zlib
 import numpy as np
 from numba import njit
 
-STREAMS = ("population", "market", "innovation", "digital", "finance", "entry_exit", "ladder", "trade", "energy")
+STREAMS = ("population", "market", "innovation", "digital", "finance", "entry_exit", "ladder", "trade", "energy", "levers")
 
 
 def _sequence(seed: int, name: str, year: int) -> np.random.SeedSequence:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xarray as xr
 
 from sim import parameters as parameter_declaration
+from sim.firm_distributions import run_with_distributions
 from sim.model import IndustryModel
 from sim.output import provenance, run_dataset
 from sim.scenario import Scenario
@@ -13,9 +14,9 @@ from sim.scenario import Scenario
 def simulate(scenario: Scenario, seed: int, scale: float | None = None, use_calibrated: bool = True) -> xr.Dataset:
     """One run, 2012 to 2035, as a Dataset with dims (run, year, ...)."""
     values = parameter_declaration.resolve(scenario.parameters, use_calibrated=use_calibrated)
-    model = IndustryModel(values, scenario.macro(), seed=seed, scale=scenario.scale if scale is None else scale)
-    model.run_to_end()
-    return run_dataset(model.records, seed)
+    model = IndustryModel(values, scenario.macro(), seed=seed, scale=scenario.scale if scale is None else scale, levers=scenario.levers)
+    distributions = run_with_distributions(model)  # steps to 2035, keeping firm-size and growth distributions
+    return xr.merge([run_dataset(model.records, seed), distributions])
 
 
 def ensemble(scenario: Scenario, seeds: list[int], scale: float | None = None, progress=None) -> xr.Dataset:
@@ -28,6 +29,7 @@ def ensemble(scenario: Scenario, seeds: list[int], scale: float | None = None, p
     dataset = xr.concat(runs, dim="run")
     used_scale = scenario.scale if scale is None else scale
     dataset.attrs.update(provenance(scenario, parameter_declaration.resolve(scenario.parameters), used_scale, list(seeds)))
+    dataset.attrs["levers"] = scenario.lever_summary()
     return dataset
 
 

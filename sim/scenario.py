@@ -9,6 +9,11 @@
     share_selection_strength = 2.5
     [macro.gdp_nominal_growth]        # overrides of calibration/macro_baseline.toml
     "2026-2030" = 5.0
+    [levers.digital_subsidy]          # policy levers of calibration/levers.toml
+    start_year = 2024
+    end_year = 2030
+    intensity = 0.3
+    target = { firm_class = ["sme"], region = ["central"] }
 
 Every fault raises ScenarioError naming the file and the key, with what is allowed.
 """
@@ -20,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import ScenarioError
+from sim.levers import LeverSetting, parse_levers
 from sim.macro import GROWTH_PATHS, MacroPaths, build_macro, expand_years
 from sim.parameters import did_you_mean, validate_value
 
-TOP_LEVEL_KEYS = ("name", "description", "extends", "seeds", "scale", "parameters", "macro")
+TOP_LEVEL_KEYS = ("name", "description", "extends", "seeds", "scale", "parameters", "macro", "levers")
 MAX_SEEDS = 10_000
 
 
@@ -36,9 +42,14 @@ class Scenario:
     scale: float = 1.0
     parameters: dict[str, float] = field(default_factory=dict)
     macro_overrides: dict[str, dict[str, float]] = field(default_factory=dict)
+    levers: dict[str, LeverSetting] = field(default_factory=dict)
 
     def macro(self) -> MacroPaths:
         return build_macro(self.macro_overrides, self.path)
+
+    def lever_summary(self) -> str:
+        """The levers pulled, one per `;` ('' when none), for provenance attributes."""
+        return "; ".join(setting.describe() for setting in self.levers.values() if setting.intensity != 0.0)
 
 
 def _read_toml(path: Path) -> dict:
@@ -110,6 +121,8 @@ def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
         expand_years(years, path, f"macro.{name}")
         macro.setdefault(name, {}).update(years)
 
+    levers = parse_levers(raw.get("levers", {}), path, parent.levers if parent else None)
+
     seeds = check_positive_number(raw.get("seeds", parent.seeds if parent else 1), path, "seeds", MAX_SEEDS, integer=True)
     scale = check_positive_number(raw.get("scale", parent.scale if parent else 1.0), path, "scale", 1.0)
     scenario = Scenario(
@@ -120,6 +133,7 @@ def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
         scale=float(scale),
         parameters=parameters,
         macro_overrides=macro,
+        levers=levers,
     )
     scenario.macro()  # validates every macro override in full
     return scenario

@@ -8,14 +8,19 @@ For each live firm, in this order (each line a rule of its own module):
   energy       energy intensity and use, carbon intensity         (sim.rules.energy)
   ladder       SRDI, little-giant and champion recognition        (sim.rules.ladder)
   size class   private firms crossing the SME revenue limit change class
+Policy levers (sim/levers.py) arrive as one small table per year (intensity and target masks per
+lever): each rule reads the intensity that applies to the firm with `lever(...)` and skips the
+lever's code when it is 0, so a lever at zero intensity reproduces the baseline bit for bit. What a
+lever costs the budget is added up here, firm by firm, in M RMB by lever.
 Market-level inputs the rules need (peers' digital stages by industry and region, SMEs' mean
 revenue by market, firms per market) are gathered in a first pass, so that every firm sees the
 same start-of-year state whatever its row; productivity is written to a new column for the same
 reason (imitators copy last year's technology).
 
 Why compiled: written as numpy column operations the year takes about a hundred passes over the
-columns; fused into one numba loop it takes two, and the per-firm pass runs on every core (rows are
-independent; sums are taken afterwards in row order, so results do not depend on the thread count).
+columns; fused into one numba loop it takes two. The loop runs in one thread (numba's parallel loops
+cannot take the rules' parameter tuples); rows are independent and sums are taken afterwards in row
+order, so a parallel version would give the same results.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ import numpy as np
 from numba import njit
 
 from sim import taxonomy
+from sim.levers import (AI_EMPOWERMENT, ARREARS_ENFORCEMENT, CARBON_CONSTRAINT, DIGITAL_SUBSIDY, EQUIPMENT_RENEWAL,
+                        GRADIENT_CULTIVATION, HAND_IN_HAND, INNOVATION_CENTERS, N_LEVERS, RD_SUPERDEDUCTION, SOE_REFORM)
+from sim.levers import intensity as lever
+from sim.levers import intensity_any_rung, rung_targeted
 from sim.randomness import uniform
 from sim.rules import digital, energy, finance, innovation, ladder, market, production
 from sim.rules.entry_exit import draw_peer, market_index
@@ -34,6 +43,10 @@ N_STAGES = len(taxonomy.DIGITAL_STAGES)
 N_REGIONS = len(taxonomy.REGIONS)
 STATE_OWNED, LARGE_PRIVATE, SME = taxonomy.STATE_OWNED, taxonomy.LARGE_PRIVATE, taxonomy.SME
 PEER_DRAW = 10
+# Draw numbers of the "levers" stream (sim/rules/location.py uses 2 to 4).
+DRAW_PARTNER, DRAW_PARTNER_SUCCESS = 0, 1
+RUNG_NONE, RUNG_SRDI, RUNG_LITTLE_GIANT, RUNG_CHAMPION = (taxonomy.RUNG_NONE, taxonomy.RUNG_SRDI, taxonomy.RUNG_LITTLE_GIANT,
+                                                  taxonomy.RUNG_CHAMPION)
 
 
 @njit(cache=True)
@@ -43,10 +56,15 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
               va_ratio, capital_to_revenue, manufacturing, market_productivity, demand_growth, n_markets, n_industries,
               year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, sme_revenue_limit,
               innovation_draws, key_innovation, key_digital, key_ladder, p_market, p_innovation, p_digital, p_finance,
-              p_energy, p_ladder):
+              p_energy, p_ladder, levers, wage_factor, key_levers, p_levers):
     """Advance every live firm by one year (columns updated in place).
 
-    Returns (expected invention patent applications, real value added by market, employment by market)."""
+    levers: the year's lever table (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor
+    per row (1 except for firms that moved inland); key_levers: key of the "levers" stream.
+
+    Returns (expected invention patent applications, and by market: the employment-weighted mean
+    productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
+    lever in M RMB)."""
     n = alive.size
     segments = n_markets // n_industries
     market_of = np.empty(n, dtype=np.int64)
@@ -54,6 +72,8 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
     sme_revenue = np.zeros(n_markets)
     sme_firms = np.zeros(n_markets)
     firms_in_market = np.zeros(n_markets)
+    large_productivity = np.zeros(n_markets)  # weighted sums, then means, over non-SMEs (hand-in-hand)
+    large_firms = np.zeros(n_markets)
     for i in range(n):
         market_of[i] = industry[i] * segments + emerging[i]
         if alive[i]:
@@ -63,17 +83,26 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
             if firm_class[i] == SME:
                 sme_revenue[m] += weight[i] * revenue[i]
                 sme_firms[m] += weight[i]
+            else:
+                large_productivity[m] += weight[i] * productivity[i]
+                large_firms[m] += weight[i]
+    for m in range(n_markets):
+        if large_firms[m] > 0.0:
+            large_productivity[m] /= large_firms[m]
     peers_above = digital.peer_share_table(stage_counts)
     rows, starts, heaviest = market_index(market_of, weight, n_markets)
 
     wage_elasticity = p_market.wage_productivity_elasticity
     new_productivity = productivity.copy()
     patents_of = np.zeros(n)
+    fiscal = np.zeros(N_LEVERS)  # M RMB by lever, summed in row order (the loop is serial)
     for i in range(n):  # rows are independent: each writes only its own row
         if not alive[i]:
             continue
         m = market_of[i]
         ind = industry[i]
+        cls, reg, rung = firm_class[i], region[i], ladder_rung[i]
+        w = weight[i]
         # production
         previous_value_added[i] = value_added[i]
         va = production.value_added(revenue[i], va_ratio[ind])
@@ -81,49 +110,112 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
         workers = production.employment(va, productivity[i], price_index)
         employment[i] = workers
         # innovation
-        rd = rd_propensity[i] * revenue[i]
+        propensity = innovation.rd_propensity(rd_propensity[i], p_innovation.rd_propensity_trend)
+        rd_propensity[i] = propensity
+        deduction = lever(levers, RD_SUPERDEDUCTION, cls, reg, ind, rung)
+        if deduction != 0.0:  # the firm's own propensity is kept; the deduction lifts this year's R&D
+            rd = innovation.superdeduction_propensity(propensity, p_finance.corporate_tax_rate, deduction,
+                                                      p_levers.rd_user_cost_elasticity) * revenue[i]
+        else:
+            rd = propensity * revenue[i]
         rd_spending[i] = rd
-        imitated = innovation.imitates(rd, wage, key_innovation, i, p_innovation)
+        # Effective R&D effort for the success draws (the same as scaling zeta): SOE reform, innovation centres.
+        imitation_effort = rd
+        innovation_effort = rd
+        reform = lever(levers, SOE_REFORM, cls, reg, ind, rung) if cls == STATE_OWNED else 0.0
+        if reform != 0.0:
+            imitation_effort = rd * (1.0 + reform * p_levers.soe_reform_innovation_gain)
+            innovation_effort = imitation_effort
+        centres = lever(levers, INNOVATION_CENTERS, cls, reg, ind, rung)
+        if centres != 0.0:
+            imitation_effort = imitation_effort * (1.0 + p_levers.innovation_center_effect * centres)
+            innovation_effort = innovation_effort * (1.0 + p_levers.innovation_center_effect * centres)
+        imitated = innovation.imitates(imitation_effort, wage, key_innovation, i, p_innovation)
         peer = draw_peer(m, rows, starts, heaviest, weight, key_innovation, i, PEER_DRAW) if imitated else -1
         peer_productivity = productivity[peer] if peer >= 0 else 0.0
-        a = innovation.innovate(productivity[i], rd, wage, imitated, peer_productivity, innovation_draws, key_innovation, i,
-                                p_innovation)
+        a = innovation.innovate(productivity[i], innovation_effort, wage, imitated, peer_productivity, innovation_draws,
+                                key_innovation, i, p_innovation)
+        partner = lever(levers, HAND_IN_HAND, cls, reg, ind, rung) if cls == SME else 0.0
+        if partner != 0.0 and uniform(key_levers, i, DRAW_PARTNER) < partner:
+            fiscal[HAND_IN_HAND] += w * p_levers.hand_in_hand_cost
+            a = max(a, innovation.partner_imitation(productivity[i], large_productivity[m],
+                                                    uniform(key_levers, i, DRAW_PARTNER_SUCCESS),
+                                                    p_levers.hand_in_hand_success, p_innovation.imitation_absorption))
         applications = patent_yield * rd
         patents_of[i] = weight[i] * applications
         patent_stock[i] = innovation.patent_stock(patent_stock[i], applications, p_innovation.patent_depreciation)
         # digital
-        firm_wage = market.firm_wage(productivity[i], market_productivity[m], wage, wage_elasticity)
+        firm_wage = market.firm_wage(productivity[i], market_productivity[m], wage, wage_elasticity) * wage_factor[i]
         wage_bill = workers * firm_wage
         ceiling = p_finance.leverage_ceiling_soe if firm_class[i] == STATE_OWNED else p_finance.leverage_ceiling_private
+        if reform != 0.0:
+            ceiling = finance.soe_ceiling(p_finance.leverage_ceiling_soe, p_finance.leverage_ceiling_private, reform)
         stage = digital_stage[i]
         intensity = energy_intensity[i]
         if stage < N_STAGES - 1:
             cost = digital.upgrade_cost(revenue[i], labour_cost_index, p_digital.digital_cost_fixed, p_digital.digital_cost_share)
-            benefit = p_digital.digital_productivity_gain * wage_bill * p_digital.digital_payback_years
+            gain = p_digital.digital_productivity_gain
+            subsidy = lever(levers, DIGITAL_SUBSIDY, cls, reg, ind, rung)
+            ai = lever(levers, AI_EMPOWERMENT, cls, reg, ind, rung) if stage >= 1 else 0.0  # into the top two stages
+            own_cost = cost
+            if subsidy != 0.0 or ai != 0.0:
+                own_cost = cost * (1.0 - digital.state_share(subsidy, ai))
+                if ai != 0.0:
+                    gain = gain * (1.0 + p_levers.ai_productivity_boost)
+            benefit = gain * wage_bill * p_digital.digital_payback_years
             room = finance.credit_room(capital[i], cash[i], receivables[i], debt[i], ceiling)
             own = max(cash[i] - p_finance.cash_buffer_share * revenue[i], 0.0)
-            if own + room >= cost:
-                chance = digital.upgrade_probability(benefit, cost, peers_above[ind * N_REGIONS + region[i], stage],
+            if own + room >= own_cost:
+                chance = digital.upgrade_probability(benefit, own_cost, peers_above[ind * N_REGIONS + region[i], stage],
                                                      p_digital.digital_max_rate, p_digital.digital_peer_effect)
                 if uniform(key_digital, i, 0) < chance:
                     digital_stage[i] = stage + 1
-                    a *= math.exp(p_digital.digital_productivity_gain)
+                    a *= math.exp(gain)
                     intensity *= 1.0 - p_digital.digital_energy_saving
-                    from_cash = min(own, cost)
+                    from_cash = min(own, own_cost)
                     cash[i] -= from_cash
-                    debt[i] += cost - from_cash
+                    debt[i] += own_cost - from_cash
+                    if subsidy != 0.0 or ai != 0.0:  # the state's share, split between the two levers
+                        paid = cost - own_cost
+                        fiscal[DIGITAL_SUBSIDY] += w * paid * subsidy / (subsidy + ai)
+                        fiscal[AI_EMPOWERMENT] += w * paid * ai / (subsidy + ai)
         # finance
-        days = p_finance.receivable_days + (p_finance.overdue_days_sme if firm_class[i] == SME else 0.0)
+        arrears = lever(levers, ARREARS_ENFORCEMENT, cls, reg, ind, rung)
+        if arrears != 0.0:
+            days = finance.receivable_days_of(p_finance.receivable_days, p_finance.overdue_days_sme, firm_class[i] == SME,
+                                              arrears)
+        else:
+            days = p_finance.receivable_days + (p_finance.overdue_days_sme if firm_class[i] == SME else 0.0)
         desired = capital_to_revenue[ind] * revenue[i] * (1.0 + demand_growth[m])
+        grant = lever(levers, EQUIPMENT_RENEWAL, cls, reg, ind, rung)
+        if grant != 0.0:
+            desired = finance.desired_capital_with_grant(desired, grant, p_levers.capital_user_cost_elasticity)
+        carbon_price = lever(levers, CARBON_CONSTRAINT, cls, reg, ind, rung)
+        carbon_cost = energy.carbon_cost(energy_use[i], carbon_intensity[i], carbon_price) if carbon_price != 0.0 else 0.0
+        support = intensity_any_rung(levers, GRADIENT_CULTIVATION, cls, reg, ind)
+        income = 0.0  # gradient-cultivation support for a firm on a supported rung
+        if support != 0.0 and rung != RUNG_NONE and rung_targeted(levers, GRADIENT_CULTIVATION, rung):
+            income = support / 100.0 * revenue[i]
         before = capital[i]
         k, c, d, r, invest, profit, tax, short = finance.finance_year(va, wage_bill, rd, revenue[i], desired, capital[i],
-                                                                       cash[i], debt[i], receivables[i], days, ceiling, p_finance)
+                                                                       cash[i], debt[i], receivables[i], days, ceiling, p_finance,
+                                                                       carbon_cost, income, deduction * rd, grant)
         capital[i], cash[i], debt[i], receivables[i], illiquid[i] = k, c, d, r, short
+        if deduction != 0.0:  # forgone tax
+            fiscal[RD_SUPERDEDUCTION] += w * (p_finance.corporate_tax_rate * max(profit, 0.0) - tax)
+        if grant != 0.0:
+            fiscal[EQUIPMENT_RENEWAL] += w * grant * invest
+        if carbon_price != 0.0:
+            fiscal[CARBON_CONSTRAINT] -= w * carbon_cost
+        if income != 0.0:
+            fiscal[GRADIENT_CULTIVATION] += w * income
         a *= math.exp(finance.embodied_gain(invest, before, p_finance.embodiment_rate))
         intensity *= math.exp(-finance.embodied_gain(invest, before, p_finance.energy_embodiment))
         new_productivity[i] = a
         # energy
         intensity = energy.energy_intensity(intensity, p_energy.energy_efficiency_trend)
+        if carbon_price != 0.0:
+            intensity = energy.carbon_abatement(intensity, carbon_price, p_levers.carbon_abatement_response)
         energy_intensity[i] = intensity
         carbon_intensity[i] = energy.carbon_intensity(carbon_intensity[i], carbon_factor_change)
         energy_use[i] = energy.energy_use(intensity, va, price_index)
@@ -131,20 +223,36 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
         relative_share = market_share[i] * firms_in_market[m]
         niche = revenue[i] * sme_firms[m] / sme_revenue[m] if sme_revenue[m] > 0.0 else 0.0
         intensity_rd = rd / revenue[i] if revenue[i] > 0.0 else 0.0
-        ladder_rung[i] = ladder.promote(ladder_rung[i], firm_class[i], revenue[i], intensity_rd, relative_share, niche,
-                                        manufacturing[ind], year, p_ladder, key_ladder, i)
+        if support != 0.0:  # gradient cultivation: recognition into a supported rung is more frequent
+            boost = 1.0 + p_levers.gradient_recognition_response * support
+            ladder_rung[i] = ladder.promote(ladder_rung[i], firm_class[i], revenue[i], intensity_rd, relative_share, niche,
+                                            manufacturing[ind], year, p_ladder, key_ladder, i,
+                                            boost if rung_targeted(levers, GRADIENT_CULTIVATION, RUNG_SRDI) else 1.0,
+                                            boost if rung_targeted(levers, GRADIENT_CULTIVATION, RUNG_LITTLE_GIANT) else 1.0,
+                                            boost if rung_targeted(levers, GRADIENT_CULTIVATION, RUNG_CHAMPION) else 1.0)
+        else:
+            ladder_rung[i] = ladder.promote(ladder_rung[i], firm_class[i], revenue[i], intensity_rd, relative_share, niche,
+                                            manufacturing[ind], year, p_ladder, key_ladder, i)
         # size class of private firms
         if firm_class[i] == SME or firm_class[i] == LARGE_PRIVATE:
             firm_class[i] = LARGE_PRIVATE if revenue[i] >= sme_revenue_limit else SME
         age[i] += 1
-    # Sums in row order, in one thread, so that results never depend on the number of threads.
+    # Sums in row order, so that results never depend on how the loop above is scheduled.
     patents = 0.0
-    real_va_by_market = np.zeros(n_markets)
     workers_by_market = np.zeros(n_markets)
+    technology_by_market = np.zeros(n_markets)  # employment-weighted productivity, after this year's gains
+    rd_by_market = np.zeros(n_markets)
+    revenue_by_market = np.zeros(n_markets)
     for i in range(n):
         if alive[i]:
+            m = market_of[i]
             productivity[i] = new_productivity[i]
             patents += patents_of[i]
-            real_va_by_market[market_of[i]] += weight[i] * value_added[i] / price_index
-            workers_by_market[market_of[i]] += weight[i] * employment[i]
-    return patents, real_va_by_market, workers_by_market
+            workers_by_market[m] += weight[i] * employment[i]
+            technology_by_market[m] += weight[i] * employment[i] * productivity[i]
+            rd_by_market[m] += weight[i] * rd_spending[i]
+            revenue_by_market[m] += weight[i] * revenue[i]
+    for m in range(n_markets):
+        technology_by_market[m] = technology_by_market[m] / workers_by_market[m] if workers_by_market[m] > 0.0 else 0.0
+        rd_by_market[m] = rd_by_market[m] / revenue_by_market[m] if revenue_by_market[m] > 0.0 else 0.0
+    return patents, technology_by_market, rd_by_market, fiscal

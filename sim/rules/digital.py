@@ -6,7 +6,9 @@ transformation". Yearly probability of moving from stage k to k+1:
     P = max_rate * (1 - exp(-benefit / cost)) * (1 + peer_effect * peer_share), if affordable,
 where benefit = productivity gain x wage bill x payback years, cost = fixed x labour-cost index
 + share x revenue, and peer_share is the weighted share of firms of the same industry and region
-already above stage k (epidemic diffusion).
+already above stage k (epidemic diffusion). A digital subsidy or the AI programme pays part of the
+cost (the firm weighs the gain against its own share of the cost); the AI programme also raises the
+productivity gain of the top two stages.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ def peer_share_table(counts):
 @njit(cache=True)
 def upgrade_cost(revenue, labour_cost_index, fixed, share):
     return fixed * labour_cost_index + share * revenue
+
+
+@njit(cache=True)
+def state_share(subsidy, ai_subsidy):
+    """Share of an upgrade's cost the state pays (digital subsidy plus AI programme, at most all)."""
+    return min(subsidy + ai_subsidy, 1.0)
 
 
 @njit(cache=True)

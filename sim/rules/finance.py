@@ -38,13 +38,22 @@ def credit_room(capital, cash, receivables, debt, ceiling):
 
 @njit(cache=True)
 def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, capital, cash, debt, receivables,
-                 receivable_days, ceiling, p):
+                 receivable_days, ceiling, p, other_cost=0.0, other_income=0.0, extra_deduction=0.0, grant_share=0.0):
     """One year of a firm's accounts. Returns (capital, cash, debt, receivables, investment, profit,
-    tax, illiquid): illiquid when cash stays negative after borrowing all the ceiling allows."""
+    tax, illiquid): illiquid when cash stays negative after borrowing all the ceiling allows.
+
+    Lever inputs (all 0 without levers, and then skipped): other_cost (carbon cost) and other_income
+    (support) enter profit; extra_deduction (R&D super-deduction) lowers taxable profit; the state
+    pays grant_share of investment (equipment renewal), so the firm finances only the rest."""
     depreciation = p.depreciation_rate * capital
     interest = p.interest_rate * debt
     profit = value_added - wage_bill - depreciation - interest - rd_spending
-    tax = p.corporate_tax_rate * max(profit, 0.0)
+    if other_cost != 0.0 or other_income != 0.0:
+        profit = profit - other_cost + other_income
+    if extra_deduction != 0.0:
+        tax = p.corporate_tax_rate * max(profit - extra_deduction, 0.0)
+    else:
+        tax = p.corporate_tax_rate * max(profit, 0.0)
     new_receivables = revenue * receivable_days / 365.0
     operating_cash = profit - tax + depreciation - (new_receivables - receivables)
     repayment = p.debt_repayment_rate * debt
@@ -54,10 +63,17 @@ def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, 
     desired = depreciation + p.capital_adjustment_speed * max(desired_capital - capital, 0.0)
     own_funds = max(cash - p.cash_buffer_share * revenue, 0.0)
     room = credit_room(capital, cash, new_receivables, debt, ceiling)
-    investment = min(desired, own_funds + room)
-    borrowed = max(investment - own_funds, 0.0)
-    debt += borrowed
-    cash += borrowed - investment
+    if grant_share != 0.0:
+        investment = min(desired, (own_funds + room) / (1.0 - grant_share))
+        grant = grant_share * investment
+        borrowed = max(investment - grant - own_funds, 0.0)
+        debt += borrowed
+        cash += borrowed + grant - investment
+    else:
+        investment = min(desired, own_funds + room)
+        borrowed = max(investment - own_funds, 0.0)
+        debt += borrowed
+        cash += borrowed - investment
     # A cash shortfall is covered by credit while the ceiling allows; what remains is illiquidity.
     room = credit_room(capital, cash, new_receivables, debt, ceiling)
     cover = min(max(-cash, 0.0), room)
@@ -68,6 +84,31 @@ def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, 
 
 
 @njit(cache=True)
+def desired_capital_with_grant(desired_capital, grant_share, elasticity):
+    """Equipment renewal: desired capital when the firm pays only (1 - grant_share) of investment,
+    at a user-cost elasticity of capital `elasticity`."""
+    return desired_capital * (1.0 - grant_share) ** (-elasticity)
+
+
+@njit(cache=True)
+def receivable_days_of(base_days, overdue_days, is_sme, arrears_cut):
+    """Days of revenue held as receivables: the payment terms, plus overdue days for SMEs, of which
+    arrears enforcement removes the share `arrears_cut`."""
+    if not is_sme:
+        return base_days
+    if arrears_cut != 0.0:
+        return base_days + overdue_days * (1.0 - arrears_cut)
+    return base_days + overdue_days
+
+
+@njit(cache=True)
+def soe_ceiling(soe, private, reform):
+    """SOE reform: the state-owned credit ceiling moved toward the private one by `reform` (0 to 1)."""
+    return soe - reform * (soe - private)
+
+
+@njit(cache=True)
 def embodied_gain(investment, capital_before, rate):
-    """Log change of productivity (or minus the log change of energy intensity) from new vintages."""
-    return rate * investment / max(capital_before, 1e-9)
+    """Log change of productivity (or minus the log change of energy intensity) from new vintages;
+    investment beyond the whole capital stock brings no further vintage gain."""
+    return rate * min(investment / max(capital_before, 1e-9), 1.0)  # at most a full renewal of the capital stock

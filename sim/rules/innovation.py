@@ -6,6 +6,9 @@ productivity change from a Beta(a, a) rescaled to [low, high]; an imitator close
 to a competitor of its market drawn at random. The firm keeps the best of old, innovated and
 imitated productivity. Invention patent applications follow R&D spending at the yield the 2012
 figures imply (a knowledge production function, Griliches 1990; 001 II (iii)).
+Levers act here through the R&D user cost (super-deduction), the effective R&D effort of SOEs
+(reform) and of firms near new innovation centres, and SMEs' access to large firms' technology
+(hand-in-hand).
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ PROCESS = Process(
     reads=("rd_propensity", "revenue", "productivity", "patent_stock", "weight", "alive"),
     writes=("rd_spending", "productivity", "patent_stock"),
     parameters=("innovation_share_of_rd", "innovation_zeta", "imitation_zeta", "innovation_draw_low",
-                "innovation_draw_high", "innovation_beta_shape", "imitation_absorption", "patent_depreciation"),
+                "innovation_draw_high", "innovation_beta_shape", "imitation_absorption", "patent_depreciation",
+                "rd_propensity_trend"),
 )
 Params = parameter_tuple(PROCESS, __name__)
 
+MAX_RD_PROPENSITY = 0.3  # assumption: no firm spends more than 30% of its revenue on R&D
+MIN_USER_COST = 0.05  # a super-deduction never makes R&D cost less than 5 fen per yuan after tax
 # Draw numbers of the innovation stream, per firm row.
 DRAW_INNOVATES, DRAW_IMITATES, DRAW_PEER, DRAW_SIZE = 0, 1, 2, 100
 
@@ -68,6 +74,36 @@ def innovate(productivity, rd_spending, wage, imitated, peer_productivity, draws
     if imitated and peer_productivity > productivity:
         best = max(best, productivity + p.imitation_absorption * (peer_productivity - productivity))
     return best
+
+
+@njit(cache=True)
+def rd_propensity(propensity, trend):
+    """This year's R&D share of revenue: last year's moved by the trend, at most MAX_RD_PROPENSITY."""
+    return min(propensity * (1.0 + trend), MAX_RD_PROPENSITY)
+
+
+@njit(cache=True)
+def rd_user_cost_ratio(tax_rate, extra_deduction):
+    """R&D super-deduction: the after-tax cost of a yuan of R&D with an extra deduction of
+    `extra_deduction` times R&D, over its cost without (R&D is already deducted once):
+    (1 - t (1 + extra)) / (1 - t), kept above MIN_USER_COST / (1 - t)."""
+    return max(1.0 - tax_rate * (1.0 + extra_deduction), MIN_USER_COST) / (1.0 - tax_rate)
+
+
+@njit(cache=True)
+def superdeduction_propensity(propensity, tax_rate, extra_deduction, elasticity):
+    """This year's R&D share of revenue under a super-deduction: the firm's own share times the
+    user-cost ratio to the minus the price elasticity of R&D (Hall and Van Reenen 2000), capped."""
+    return min(propensity * rd_user_cost_ratio(tax_rate, extra_deduction) ** (-elasticity), MAX_RD_PROPENSITY)
+
+
+@njit(cache=True)
+def partner_imitation(productivity, large_productivity, u, success, absorption):
+    """Hand-in-hand: a participating SME absorbs the technology of its market's large firms (their
+    mean productivity) with probability `success` (u a uniform draw), closing `absorption` of the gap."""
+    if u < success and large_productivity > productivity:
+        return productivity + absorption * (large_productivity - productivity)
+    return productivity
 
 
 @njit(cache=True)

@@ -5,7 +5,7 @@ with 12,000 'little giants,' and 1,186 'single-item champion' enterprises (whose
 products in key segments ranks among the top three in the world)". Criteria are on size, R&D
 intensity and niche position; recognition is by application and batch, so eligible firms are
 recognised with a yearly probability once the programme has started. A firm keeps its rung until
-it exits.
+it exits. Support for recognised firms (the gradient_cultivation lever) raises the recognition rates.
 """
 
 from __future__ import annotations
@@ -31,20 +31,22 @@ SME, CHAMPION, LITTLE_GIANT, SRDI, NONE = (taxonomy.SME, taxonomy.RUNG_CHAMPION,
 
 
 @njit(cache=True)
-def promote(rung, firm_class, revenue, rd_intensity, relative_share, niche, manufacturing, year, p, key, row):
+def promote(rung, firm_class, revenue, rd_intensity, relative_share, niche, manufacturing, year, p, key, row,
+            srdi_boost=1.0, little_giant_boost=1.0, champion_boost=1.0):
     """The firm's rung after this year's recognitions.
 
     relative_share: market share over the market's mean share (champions: a leading position);
-    niche: revenue over the mean revenue of the SMEs of its market (SRDI: a strong position among them)."""
+    niche: revenue over the mean revenue of the SMEs of its market (SRDI: a strong position among them).
+    *_boost: factors on the recognition rates (the gradient_cultivation lever; 1 without it)."""
     u = uniform(key, row, 0)
     innovative = rd_intensity >= p.srdi_min_rd_intensity
     if (year >= p.champion_start_year and manufacturing and rung != CHAMPION and relative_share >= p.champion_min_share
-            and revenue >= p.champion_min_revenue and u < p.champion_recognition_rate):
+            and revenue >= p.champion_min_revenue and u < p.champion_recognition_rate * champion_boost):
         return CHAMPION
     if (year >= p.little_giant_start_year and rung == SRDI and innovative and revenue >= p.little_giant_min_revenue
-            and u < p.little_giant_recognition_rate):
+            and u < p.little_giant_recognition_rate * little_giant_boost):
         return LITTLE_GIANT
     if (year >= p.srdi_start_year and rung == NONE and firm_class == SME and innovative and niche >= p.srdi_min_niche_share
-            and u < p.srdi_recognition_rate):
+            and u < p.srdi_recognition_rate * srdi_boost):
         return SRDI
     return rung

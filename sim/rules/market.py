@@ -31,7 +31,7 @@ PROCESS = Process(
                 "shock_reference_revenue", "markup", "wage_productivity_elasticity"),
 )
 Params = parameter_tuple(PROCESS, __name__)
-MAX_LOG_STEP = 30.0
+MAX_LOG_STEP = 2.0  # a firm's share can change at most e^2 (about 7x) in a year: keeps outliers from exploding
 
 
 def domestic_demand_factor(gdp_growth: float, elasticity: np.ndarray) -> np.ndarray:
@@ -90,13 +90,22 @@ def replicator_shares(shares, fitness_gain, market, weight, n_markets, strength,
 def update_market(market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
                   market_productivity, demand, n_markets, wage, key, p):
     """One year of competition: new shares, competitiveness and revenue (arrays updated in place)."""
+    update_market_at_wages(market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
+                           market_productivity, demand, n_markets, wage, np.ones(share.size), key, p)
+
+
+@njit(cache=True)
+def update_market_at_wages(market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
+                           market_productivity, demand, n_markets, wage, wage_factor, key, p):
+    """update_market with a factor per firm on its labour cost (1, or the regional wage ratio of a
+    firm that moved inland under the regional_transfer lever)."""
     n = share.size
     gain = np.zeros(n)
     shock = np.zeros(n)
     for i in range(n):  # rows are independent
         if weight[i] > 0.0:
             m = market[i]
-            w = firm_wage(productivity[i], market_productivity[m], wage, p.wage_productivity_elasticity)
+            w = firm_wage(productivity[i], market_productivity[m], wage, p.wage_productivity_elasticity) * wage_factor[i]
             fitness = competitiveness(productivity[i], patent_stock[i], revenue[i], w, p.markup, p.quality_weight)
             gain[i] = fitness - old_competitiveness[i]
             old_competitiveness[i] = fitness

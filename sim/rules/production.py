@@ -1,12 +1,13 @@
 """Production: value added from revenue, employment from productivity.
 
 Value added is revenue times the industry's value-added ratio (input-output share, an assumption
-in calibration/industries.toml). Labour productivity is real value added per worker, so
+in calibration/industries.toml), which moves with a common trend (upgrading; value_added_ratio_trend). Labour productivity is real value added per worker, so
 employment = (value added / price index) / productivity.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from sim.rules import Process, parameter_tuple
@@ -16,7 +17,9 @@ PROCESS = Process(
     description="Value added = revenue x value-added ratio; employment = real value added / productivity.",
     reads=("revenue", "productivity", "industry"),
     writes=("value_added", "previous_value_added", "employment"),
+    parameters=("value_added_ratio_trend",),
 )
+MAX_VALUE_ADDED_RATIO = 0.6
 Params = parameter_tuple(PROCESS, __name__)
 
 
@@ -28,3 +31,8 @@ def value_added(revenue, va_ratio):
 @njit(cache=True)
 def employment(value_added_, productivity, price_index):
     return value_added_ / price_index / productivity
+
+
+def value_added_ratios(base: np.ndarray, trend: float, years_since_2012: int) -> np.ndarray:
+    """The industries' value-added ratios of a year: the 2012 ratios moved by the trend, capped."""
+    return np.minimum(base * (1.0 + trend) ** years_since_2012, MAX_VALUE_ADDED_RATIO)

@@ -1,0 +1,56 @@
+"""`sim plot RESULT.nc [RESULT2.nc ...] [--vars ...] [--out DIR]`: fan-chart figures of results."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sim.errors import InputError
+
+
+def register(commands) -> None:
+    plot = commands.add_parser(
+        "plot",
+        help="figures of results: fan charts by group, documents' figures, goals, firm size and growth",
+        description="Fan charts (median, 50% and 90% bands over runs) of the contract variables in grouped panels, "
+                    "with the documents' figures as labelled points and the official goals as reference lines; several "
+                    "results are overlaid, one colour each. Also the firm-size CCDF and growth-rate histogram. "
+                    "Writes OUT/<results>_<group>.png.",
+    )
+    plot.add_argument("results", nargs="+", help="result files (.nc) written by `sim run`")
+    plot.add_argument("--vars", nargs="+", metavar="VAR", default=None,
+                      help="only these variables (names of the result, or firm_size_ccdf / firm_growth_density); default: all contract variables")
+    plot.add_argument("--out", default=None, help="output directory (default: that of the first result)")
+    plot.add_argument("--overwrite", action="store_true", help="replace existing figure files")
+    plot.set_defaults(handler=command_plot)
+
+
+def output_stem(paths: list[Path]) -> str:
+    """baseline.nc + digital.nc -> 'baseline_vs_digital'."""
+    return "_vs_".join(p.stem for p in paths)
+
+
+def command_plot(args) -> int:
+    from sim.output import check_output_path
+    from sim.plotting import check_variables, figure_plan, save_png
+    from sim.results import load_results
+
+    paths = [Path(p) for p in args.results]
+    variables = check_variables(args.vars) if args.vars else None
+    results = load_results(paths)
+    out_dir = Path(args.out) if args.out else paths[0].parent
+    plan = figure_plan(results, variables)
+    targets = [out_dir / f"{output_stem(paths)}_{group.slug}.png" for group, _ in plan]
+    for target in targets:
+        check_output_path(target, args.overwrite)
+    written = []
+    for (group, build), target in zip(plan, targets):
+        try:
+            figure = build()
+        except InputError as error:  # only the firm-level figure can fail here (no scenario to re-run)
+            print(f"sim plot: note: {group.title} skipped: {error.one_line()}", file=sys.stderr)
+            continue
+        save_png(figure, target)
+        written.append(target)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0

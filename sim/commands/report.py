@@ -1,0 +1,37 @@
+"""`sim report RESULT.nc [...] -o FILE.html`: one self-contained HTML report of results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(commands) -> None:
+    report = commands.add_parser(
+        "report",
+        help="one self-contained HTML report: scenarios, key table, goal checks, fit to the documents, figures, provenance",
+        description="Writes one HTML file with every figure embedded (base64 PNG) and no external resource, so it "
+                    "opens without a network.",
+    )
+    report.add_argument("results", nargs="+", help="result files (.nc) written by `sim run`")
+    report.add_argument("-o", "--output", default=None, help="HTML file to write (default: <first result>_report.html beside it)")
+    report.add_argument("--vars", nargs="+", metavar="VAR", default=None, help="only these variables in the figures (default: all contract variables)")
+    report.add_argument("--overwrite", action="store_true", help="replace an existing report file")
+    report.set_defaults(handler=command_report)
+
+
+def command_report(args) -> int:
+    from sim.output import atomic_target, check_output_path
+    from sim.plotting import check_variables
+    from sim.report import build_report
+    from sim.results import load_results
+
+    paths = [Path(p) for p in args.results]
+    target = Path(args.output) if args.output else paths[0].with_name(f"{paths[0].stem}_report.html")
+    variables = check_variables(args.vars) if args.vars else None
+    check_output_path(target, args.overwrite)
+    results = load_results(paths)
+    text = build_report(results, variables)
+    with atomic_target(target) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+    print(f"wrote {target} ({len(text.encode('utf-8')) / 1e6:.1f} MB)")
+    return 0

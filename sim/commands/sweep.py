@@ -1,0 +1,89 @@
+"""`sim sweep SWEEP.toml`: ensembles and sensitivity sweeps on a local pool or a Dask cluster."""
+
+from __future__ import annotations
+
+import argparse
+
+from sim.cli import positive_float, positive_int
+from sim.errors import InputError
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def command_sweep(args) -> int:
+    from sim.sweep.analysis import analyse, format_table, write_tables
+    from sim.sweep.design import sample_count
+    from sim.sweep.execute import default_workers, run_sweep
+    from sim.sweep.figures import write_figures
+    from sim.sweep.spec import load_sweep
+
+    if args.scheduler is not None and args.workers is not None:
+        raise InputError(None, "--workers", "sets the local process pool; a Dask cluster's workers are set where it is started (drop --workers or --scheduler)")
+    spec = load_sweep(args.sweep, scale=args.scale)
+    samples = sample_count(spec)
+    where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{min(args.workers or default_workers(), samples)} local worker(s)"
+    scale = getattr(spec.model, "scale", None)
+    print(
+        f"sweep {spec.name}: {spec.method} over {len(spec.inputs)} input(s), {samples} sample(s) x {spec.seeds} seed(s)"
+        + (f" at scale {scale:g}" if scale is not None else "")
+        + f" on {where}",
+        flush=True,
+    )
+    try:
+        result = run_sweep(
+            spec,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            checkpoint=args.checkpoint,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print(f"sim: finished samples are saved; continue with: sim sweep {args.sweep} --resume", flush=True)
+        raise
+    reused = f" ({result.reused} reused from the interrupted run)" if result.reused else ""
+    print(f"ran {result.evaluated} sample(s){reused} in {result.elapsed:.1f} s on {result.executor}")
+    if result.failed_samples:
+        print(f"{result.failed_samples} of {result.dataset.sizes['sample']} sample(s) failed and are left out of the analysis "
+              f"(Morris: the steps to and from them; Sobol: their whole block); first: {result.errors[0]}")
+    tables = analyse(spec, result.dataset)
+    written = write_tables(spec, tables, result.directory)
+    written += write_figures(spec, tables, result.directory)
+    print(format_table(spec, tables, top=args.top))
+    print(f"wrote {result.path}")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def register(commands) -> None:
+    sweep = commands.add_parser(
+        "sweep",
+        help="run an ensemble or sensitivity sweep (grid, oat, morris, sobol, lhs) and analyse it",
+        description=(
+            "Run every sample of a sweep file on a local process pool (default: every core) or a Dask "
+            "cluster, write OUT/<sweep>/results.nc as samples finish, then the SALib analysis: "
+            "<method>.csv tables and tornado / Sobol-bar / over-time figures."
+        ),
+    )
+    sweep.add_argument("sweep", help="sweep file (TOML), e.g. scenarios/sweeps/morris_quick.toml")
+    sweep.add_argument("--workers", type=positive_int, default=None, help="local worker processes (default: every core; 1 runs in this process)")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on the Dask distributed cluster at ADDRESS, e.g. tcp://127.0.0.1:8786")
+    sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep: finished samples are not run again")
+    sweep.add_argument("--overwrite", action="store_true", help="discard an earlier sweep of the same name and start again")
+    sweep.add_argument("--out", default="outputs/sweeps", help="output directory; results go to OUT/<sweep name>/ (default: outputs/sweeps)")
+    sweep.add_argument("--scale", type=positive_float, default=None, help="share of real firms simulated, (0, 1]; default from the sweep or its scenario")
+    sweep.add_argument("--checkpoint", type=_seconds, default=10.0, metavar="SECONDS", help="save finished samples at least this often (default: 10)")
+    sweep.add_argument("--top", type=positive_int, default=10, help="inputs listed per output in the printed table (default: 10)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=command_sweep)

@@ -1,0 +1,55 @@
+"""Reading result files (NetCDF written by `sim run`) for plots and reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xarray as xr
+
+from sim.errors import InputError
+from sim.indicators import CONTRACT
+
+
+def load_result(path: str | Path) -> xr.Dataset:
+    """A result file loaded into memory; InputError if it is missing, unreadable or not a sim result."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "no such result file" if not path.exists() else "is not a file, expected a result .nc file")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as handle:
+            dataset = handle.load()
+    except Exception as error:  # any failure to decode a user's file is bad input, not a crash
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputError(path, None, f"not a readable NetCDF result (truncated or another format): {reason}") from None
+    missing = [name for name in ("run", "year") if name not in dataset.dims]
+    if missing:
+        raise InputError(path, None, f"not a sim result: lacks the dimension(s) {', '.join(missing)}")
+    absent = [name for name in CONTRACT if name not in dataset]
+    if absent:
+        raise InputError(path, None, f"not a sim result: lacks the variable(s) {', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''}")
+    return dataset
+
+
+def result_labels(paths: list[Path], datasets: list[xr.Dataset]) -> list[str]:
+    """One label per result: its scenario name, with the file name added where names repeat."""
+    names = [d.attrs.get("scenario") or Path(p).stem for p, d in zip(paths, datasets)]
+    labels = [f"{n} ({p})" if names.count(n) > 1 else n for n, p in zip(names, paths)]
+    repeated = [p for p, label in zip(paths, labels) if labels.count(label) > 1]
+    if repeated:
+        raise InputError(repeated[0], None, "the same result file is given twice")
+    return labels
+
+
+def load_results(paths: list[str | Path]) -> dict[str, xr.Dataset]:
+    """Result files by label, in the order given."""
+    paths = [Path(p) for p in paths]
+    datasets = [load_result(p) for p in paths]
+    return dict(zip(result_labels(paths, datasets), datasets))
+
+
+def describe(label: str, dataset: xr.Dataset) -> str:
+    """'baseline' (5 runs, scale 0.02)."""
+    runs = dataset.sizes["run"]
+    scale = dataset.attrs.get("scale")
+    scale_text = f", scale {float(scale):g}" if scale is not None else ""
+    return f"'{label}' ({runs} run{'s' if runs != 1 else ''}{scale_text})"

@@ -1,0 +1,126 @@
+"""Figures of a sweep: tornado chart, Sobol bars, indices over time (PNG, written atomically)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from sim.output import atomic_target  # noqa: E402
+from sim.sweep.analysis import MAIN_METRIC  # noqa: E402
+
+TOP_INPUTS = 15  # bars per panel
+TOP_LINES = 6  # lines per panel over time
+METRIC_LABEL = {
+    "mu_star": "Morris mu* (mean |elementary effect|)",
+    "ST": "Sobol total-order index ST",
+    "swing": "swing of the output",
+    "abs_spearman": "|Spearman rank correlation|",
+}
+
+
+def _save(figure, path: Path) -> Path:
+    with atomic_target(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _panels(count: int, height: float):
+    figure, axes = plt.subplots(count, 1, figsize=(9, max(2.5, height) * count), constrained_layout=True, squeeze=False)
+    return figure, axes[:, 0]
+
+
+def tornado(spec, tables, path: Path) -> Path:
+    """Inputs ranked by influence on each output: Morris mu* with sigma, OAT/grid swings, LHS rank correlations."""
+    indices = tables["indices"]
+    metric = MAIN_METRIC[spec.method]
+    n = min(TOP_INPUTS, len(spec.inputs))
+    figure, axes = _panels(len(spec.outputs), 0.35 * n + 1.2)
+    for axis, output in zip(axes, spec.outputs):
+        table = indices[indices["output"] == output.name].head(n).iloc[::-1]
+        positions = np.arange(len(table))
+        if spec.method == "morris":
+            axis.barh(positions, table["mu_star"], xerr=table["mu_star_conf"], color="tab:blue", alpha=0.8, label="mu*  (bar: 95% CI)")
+            axis.plot(table["sigma"], positions, "o", color="tab:red", label="sigma")
+            axis.legend(loc="lower right", fontsize=8)
+        elif spec.method in ("oat", "grid"):
+            if spec.method == "oat":
+                low, high, centre = table["output_low"], table["output_high"], table["output_base"].iloc[0]
+            else:
+                low, high = table["effect_min"], table["effect_max"]
+                centre = float(np.mean([low.mean(), high.mean()]))
+            axis.barh(positions, low - centre, left=centre, color="tab:blue", alpha=0.8, label="input at its lowest level")
+            axis.barh(positions, high - centre, left=centre, color="tab:orange", alpha=0.8, label="input at its highest level")
+            axis.axvline(centre, color="black", linewidth=0.8)
+            axis.legend(loc="lower right", fontsize=8)
+        elif spec.method == "sobol":
+            axis.barh(positions, table["ST"], xerr=table["ST_conf"], color="tab:orange", alpha=0.8, label="ST (bar: 95% CI)")
+            axis.plot(table["S1"], positions, "o", color="tab:blue", label="S1")
+            axis.legend(loc="lower right", fontsize=8)
+        else:
+            axis.barh(positions, table["spearman"], color=np.where(table["spearman"] >= 0, "tab:orange", "tab:blue"))
+            axis.axvline(0, color="black", linewidth=0.8)
+        axis.set_yticks(positions, table["input"], fontsize=8)
+        axis.set_title(output.label, fontsize=10)
+        axis.set_xlabel(METRIC_LABEL[metric] if spec.method != "lhs" else "Spearman rank correlation with the output", fontsize=9)
+        axis.grid(axis="x", alpha=0.3)
+    figure.suptitle(f"sweep {spec.name}: {spec.method}, {len(spec.inputs)} inputs", fontsize=11)
+    return _save(figure, path)
+
+
+def sobol_bars(spec, tables, path: Path) -> Path:
+    """S1 and ST with their confidence intervals, per input, one panel per output."""
+    indices = tables["indices"]
+    n = min(TOP_INPUTS, len(spec.inputs))
+    figure, axes = _panels(len(spec.outputs), 0.35 * n + 1.2)
+    for axis, output in zip(axes, spec.outputs):
+        table = indices[indices["output"] == output.name].head(n).iloc[::-1]
+        positions = np.arange(len(table))
+        axis.barh(positions + 0.2, table["ST"], height=0.4, xerr=table["ST_conf"], color="tab:orange", label="ST (total)")
+        axis.barh(positions - 0.2, table["S1"], height=0.4, xerr=table["S1_conf"], color="tab:blue", label="S1 (first order)")
+        axis.set_yticks(positions, table["input"], fontsize=8)
+        axis.set_xlim(left=min(0.0, float(np.nanmin(table["S1"] - table["S1_conf"]))))
+        axis.axvline(0, color="black", linewidth=0.8)
+        axis.set_title(output.label, fontsize=10)
+        axis.set_xlabel("Sobol index (bars: 95% confidence interval)", fontsize=9)
+        axis.legend(loc="lower right", fontsize=8)
+        axis.grid(axis="x", alpha=0.3)
+    figure.suptitle(f"sweep {spec.name}: Sobol indices, N = {spec.options['samples']}", fontsize=11)
+    return _save(figure, path)
+
+
+def over_time(spec, tables, path: Path) -> Path | None:
+    """The main index of the most influential inputs in every year, one panel per output variable."""
+    table = tables.get("over_time")
+    if table is None or table.empty:
+        return None
+    metric = MAIN_METRIC[spec.method]
+    variables = list(dict.fromkeys(table["variable"]))
+    figure, axes = _panels(len(variables), 3.2)
+    for axis, variable in zip(axes, variables):
+        rows = table[table["variable"] == variable]
+        last = rows[rows["year"] == rows["year"].max()].sort_values(metric, ascending=False)
+        for name in last["input"].head(TOP_LINES):
+            line = rows[rows["input"] == name].sort_values("year")
+            axis.plot(line["year"], line[metric], marker=".", label=name)
+        axis.set_title(variable, fontsize=10)
+        axis.set_ylabel(METRIC_LABEL[metric], fontsize=8)
+        axis.legend(fontsize=7, ncol=2)
+        axis.grid(alpha=0.3)
+    figure.suptitle(f"sweep {spec.name}: indices over time", fontsize=11)
+    return _save(figure, path)
+
+
+def write_figures(spec, tables, directory: Path) -> list[Path]:
+    written = [tornado(spec, tables, directory / "tornado.png")]
+    if spec.method == "sobol":
+        written.append(sobol_bars(spec, tables, directory / "sobol_bars.png"))
+    timeline = over_time(spec, tables, directory / "indices_over_time.png")
+    if timeline is not None:
+        written.append(timeline)
+    return written

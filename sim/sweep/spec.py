@@ -1,0 +1,394 @@
+"""Sweep files (TOML), validated against the model's one parameter declaration.
+
+    name = "morris_quick"               # optional; defaults to the file stem
+    description = "..."
+    scenario = "../baseline.toml"       # the base scenario, relative to this file (model "sim")
+    model = "sim"                       # optional: "sim" (default) or "ishigami" (test function)
+    method = "morris"                   # grid | oat | morris | sobol | lhs
+    seeds = 1                           # runs per sample
+    seed_policy = "common"              # "common": seeds 1..n for every sample (common random
+                                        # numbers); "independent": derived from (sample, seed number)
+    scale = 0.01                        # optional; default the scenario's
+    sampler_seed = 1                    # seed of the design and of the bootstrap confidence intervals
+    on_error = "stop"                   # a failing run stops the sweep; "skip": keep it as missing
+                                        # and leave it out of the analysis (morris: the steps to and
+                                        # from it; sobol: its whole block; others: the sample)
+    variables = ["manufacturing_va"]    # optional: results kept per sample (default: the contract's)
+
+    [options]                           # per method; see METHOD_OPTIONS
+    trajectories = 10
+
+    [inputs.share_selection_strength]   # a name in calibration/parameters.toml
+    bounds = [1.0, 4.0]                 # within the declared bounds; omit for the declared bounds
+    [inputs.markup]
+    values = [0.1, 0.15, 0.2]           # grid and oat only
+
+    [[outputs]]
+    variable = "manufacturing_va"       # a result variable in a year,
+    year = 2035
+    [[outputs]]
+    variable = "industrial_co2"         # or its cumulative or average over years (inclusive)
+    statistic = "cumulative"            # value | cumulative | mean
+    years = [2023, 2035]
+    name = "co2_2023_2035"              # optional label
+
+Every fault raises InputError naming the file and the key, with what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.errors import InputError
+from sim.parameters import did_you_mean
+from sim.sweep.models import MODELS
+
+METHODS = ("grid", "oat", "morris", "sobol", "lhs")
+SEED_POLICIES = ("common", "independent")
+ON_ERROR = ("stop", "skip")
+STATISTICS = ("value", "cumulative", "mean")
+TOP_LEVEL_KEYS = (
+    "name", "description", "scenario", "model", "method", "seeds", "seed_policy", "scale",
+    "sampler_seed", "on_error", "variables", "options", "inputs", "outputs",
+)
+# method -> option -> (default, kind, lowest allowed)
+METHOD_OPTIONS: dict[str, dict[str, tuple]] = {
+    "grid": {"levels": (3, int, 2)},
+    "oat": {"levels": (3, int, 2)},
+    "morris": {
+        "trajectories": (10, int, 2),
+        "levels": (4, int, 2),
+        "optimal_trajectories": (None, int, 2),
+        "resamples": (1000, int, 10),
+        "conf_level": (0.95, float, 0.5),
+    },
+    "sobol": {
+        "samples": (256, int, 2),
+        "second_order": (False, bool, None),
+        "resamples": (1000, int, 10),
+        "conf_level": (0.95, float, 0.5),
+    },
+    "lhs": {"samples": (100, int, 2)},
+}
+MAX_SEEDS = 10_000
+MAX_SAMPLES = 10_000_000
+
+
+class SweepError(InputError):
+    """A sweep file is missing, malformed or violates the parameter declaration."""
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    lower: float
+    upper: float
+    values: tuple[float, ...] | None  # explicit levels (grid, oat), else None
+    integer: bool
+    base: float  # value when not varied (oat's centre point)
+    unit: str
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    variable: str
+    statistic: str  # value | cumulative | mean
+    first: int
+    last: int
+    label: str  # for tables and figures
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    name: str
+    path: Path
+    description: str
+    model: object  # SimModel | IshigamiModel
+    method: str
+    options: dict
+    inputs: tuple[Input, ...]
+    outputs: tuple[Output, ...]
+    seeds: int
+    seed_policy: str
+    sampler_seed: int
+    on_error: str = "stop"
+
+    @property
+    def names(self) -> list[str]:
+        return [i.name for i in self.inputs]
+
+    def problem(self) -> dict:
+        """SALib's problem: names and bounds."""
+        return {"num_vars": len(self.inputs), "names": self.names, "bounds": [[i.lower, i.upper] for i in self.inputs]}
+
+
+def _read(path: Path) -> dict:
+    if not path.exists():
+        raise SweepError(path, None, "no such sweep file")
+    if path.is_dir():
+        raise SweepError(path, None, "is a directory, expected a sweep .toml file")
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except UnicodeDecodeError:
+        raise SweepError(path, None, "is not a text TOML file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SweepError(path, None, f"malformed TOML: {error}") from None
+    except OSError as error:
+        raise SweepError(path, None, f"cannot be read: {error.strerror}") from None
+
+
+def _number(value, path, key, kind, lowest):
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise SweepError(path, key, f"must be true or false, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
+        raise SweepError(path, key, f"must be {'a number' if kind is float else 'a whole number'}, got {value!r}")
+    if lowest is not None and value < lowest:
+        raise SweepError(path, key, f"{value!r} is too small: allowed {lowest} or more")
+    return kind(value)
+
+
+def _options(raw, method, path) -> dict:
+    allowed = METHOD_OPTIONS[method]
+    table = raw.get("options", {})
+    if not isinstance(table, dict):
+        raise SweepError(path, "options", "must be a table of option = value")
+    options = {}
+    for key, (default, kind, lowest) in allowed.items():
+        options[key] = default if key not in table else _number(table[key], path, f"options.{key}", kind, lowest)
+    for key in table:
+        if key not in allowed:
+            raise SweepError(path, f"options.{key}", f"unknown option for method '{method}'{did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}")
+    if method == "sobol" and options["samples"] & (options["samples"] - 1):
+        raise SweepError(path, "options.samples", f"must be a power of 2 for the Sobol sequence (e.g. {1 << options['samples'].bit_length()}), got {options['samples']}")
+    if method == "morris":
+        if options["conf_level"] >= 1:
+            raise SweepError(path, "options.conf_level", "must lie below 1")
+        optimal = options["optimal_trajectories"]
+        if optimal is not None and optimal >= options["trajectories"]:
+            raise SweepError(path, "options.optimal_trajectories", f"must be fewer than trajectories ({options['trajectories']})")
+    if method == "sobol" and options["conf_level"] >= 1:
+        raise SweepError(path, "options.conf_level", "must lie below 1")
+    return options
+
+
+def _model(raw, path, scale_override):
+    label = raw.get("model", "sim")
+    if label not in MODELS:
+        raise SweepError(path, "model", f"unknown model {label!r}{did_you_mean(str(label), MODELS)}; allowed: {', '.join(MODELS)}")
+    cls = MODELS[label]
+    available = cls.available_variables()
+    names = raw.get("variables")
+    if names is not None:
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise SweepError(path, "variables", "must be a non-empty list of result variable names")
+        for name in names:
+            if name not in available:
+                raise SweepError(path, "variables", f"unknown variable '{name}'{did_you_mean(name, available)}")
+    if label == "ishigami":
+        if "scenario" in raw or "scale" in raw:
+            raise SweepError(path, "scenario" if "scenario" in raw else "scale", "the ishigami model takes no scenario or scale")
+        return cls, names, None
+    if "scenario" not in raw:
+        raise SweepError(path, "scenario", "missing: the base scenario file, relative to the sweep file")
+    if not isinstance(raw["scenario"], str):
+        raise SweepError(path, "scenario", "must be a file name (string)")
+    from sim.scenario import check_positive_number, load_scenario
+
+    scenario = load_scenario(path.parent / raw["scenario"])
+    scale = scenario.scale
+    if "scale" in raw:
+        scale = float(check_positive_number(raw["scale"], path, "scale", 1.0))
+    if scale_override is not None:
+        scale = scale_override
+    return cls, names, (scenario, scale)
+
+
+def _inputs(raw, path, cls, model, method) -> tuple[Input, ...]:
+    table = raw.get("inputs")
+    if not isinstance(table, dict) or not table:
+        raise SweepError(path, "inputs", "missing or empty: a table [inputs.NAME] per varied input")
+    inputs = []
+    for name, entry in table.items():
+        key = f"inputs.{name}"
+        declared = cls.declared(name)
+        if declared is None:
+            cls.validate(name, 0.0, path, key)  # raises the declaration's own "unknown parameter" message
+            raise SweepError(path, key, f"unknown input '{name}'")
+        if not isinstance(entry, dict):
+            raise SweepError(path, key, "must be a table with bounds = [lower, upper] or values = [...] (or empty: the declared bounds)")
+        for sub in entry:
+            if sub not in ("bounds", "values"):
+                raise SweepError(path, f"{key}.{sub}", "unknown key; allowed: bounds, values")
+        values = None
+        if "values" in entry:
+            if "bounds" in entry:
+                raise SweepError(path, key, "give bounds or values, not both")
+            if method not in ("grid", "oat"):
+                raise SweepError(path, f"{key}.values", f"value lists are for methods grid and oat; method '{method}' samples within bounds = [lower, upper]")
+            listed = entry["values"]
+            if not isinstance(listed, list) or len(listed) < 2:
+                raise SweepError(path, f"{key}.values", "must be a list of at least two values")
+            values = tuple(cls.validate(name, v, path, f"{key}.values") for v in listed)
+            if len(set(values)) != len(values):
+                raise SweepError(path, f"{key}.values", "lists a value twice")
+            lower, upper = min(values), max(values)
+        elif "bounds" in entry:
+            bounds = entry["bounds"]
+            if not isinstance(bounds, list) or len(bounds) != 2:
+                raise SweepError(path, f"{key}.bounds", "must be [lower, upper]")
+            lower, upper = (cls.validate(name, b, path, f"{key}.bounds") for b in bounds)
+            if not lower < upper:
+                what = "zero-width" if lower == upper else "inverted"
+                raise SweepError(path, f"{key}.bounds", f"{what} bounds [{bounds[0]}, {bounds[1]}]: lower must lie below upper (declared range {declared.lower} to {declared.upper} {declared.unit})")
+        else:
+            lower, upper = declared.lower, declared.upper  # read from the declaration, not copied
+            if not lower < upper:
+                raise SweepError(path, key, f"declared bounds are zero-width ({lower}); nothing to vary")
+        if declared.integer and values is None and upper - lower < 1:
+            raise SweepError(path, f"{key}.bounds", "a whole-year input needs bounds at least one year apart")
+        base = model.base_value(name) if model is not None else declared.default
+        inputs.append(Input(name, float(lower), float(upper), values, declared.integer, float(base), declared.unit))
+    return tuple(inputs)
+
+
+def _year(value, path, key, years):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SweepError(path, key, f"must be a year (whole number), got {value!r}")
+    if value not in years:
+        raise SweepError(path, key, f"{value} is not a result year: allowed {years[0]} to {years[-1]}")
+    return value
+
+
+def _outputs(raw, path, available, years, input_names) -> tuple[Output, ...]:
+    table = raw.get("outputs")
+    if not isinstance(table, list) or not table or not all(isinstance(t, dict) for t in table):
+        raise SweepError(path, "outputs", "missing: one [[outputs]] table per output of interest")
+    outputs = []
+    for number, entry in enumerate(table, start=1):
+        key = f"outputs[{number}]"
+        for sub in entry:
+            if sub not in ("variable", "statistic", "year", "years", "name"):
+                raise SweepError(path, f"{key}.{sub}", "unknown key; allowed: variable, statistic, year, years, name")
+        variable = entry.get("variable")
+        if not isinstance(variable, str):
+            raise SweepError(path, f"{key}.variable", "missing: a result variable name")
+        if variable not in available:
+            raise SweepError(path, f"{key}.variable", f"unknown variable '{variable}'{did_you_mean(variable, available)}")
+        if variable in input_names:
+            raise SweepError(path, f"{key}.variable", f"'{variable}' is also a varied input; results and inputs need distinct names")
+        statistic = entry.get("statistic", "value")
+        if statistic not in STATISTICS:
+            raise SweepError(path, f"{key}.statistic", f"unknown statistic {statistic!r}; allowed: {', '.join(STATISTICS)}")
+        if statistic == "value":
+            if "years" in entry:
+                raise SweepError(path, f"{key}.years", "a value is taken in one year: use year = YYYY")
+            if "year" in entry:
+                first = last = _year(entry["year"], path, f"{key}.year", years)
+            elif len(years) == 1:
+                first = last = years[0]
+            else:
+                raise SweepError(path, f"{key}.year", "missing: the year of the value")
+        else:
+            if "year" in entry:
+                raise SweepError(path, f"{key}.year", f"a {statistic} runs over years = [first, last]")
+            span = entry.get("years")
+            if not isinstance(span, list) or len(span) != 2:
+                raise SweepError(path, f"{key}.years", "must be [first, last] (inclusive)")
+            first, last = (_year(y, path, f"{key}.years", years) for y in span)
+            if first >= last:
+                raise SweepError(path, f"{key}.years", f"first year {first} must come before last year {last}")
+        default_name = variable if statistic == "value" and len(years) == 1 else (
+            f"{variable}_{first}" if statistic == "value" else f"{variable}_{statistic}_{first}_{last}"
+        )
+        name = entry.get("name", default_name)
+        if not isinstance(name, str) or not name.replace("_", "").isalnum():
+            raise SweepError(path, f"{key}.name", "must be letters, digits and underscores")
+        if name in {o.name for o in outputs}:
+            raise SweepError(path, f"{key}.name", f"output name '{name}' used twice")
+        if statistic == "value":
+            label = variable if len(years) == 1 else f"{variable} in {first}"
+        else:
+            label = f"{variable}, {statistic} {first}-{last}"
+        outputs.append(Output(name, variable, statistic, first, last, label))
+    return tuple(outputs)
+
+
+def load_sweep(path: str | Path, scale: float | None = None) -> SweepSpec:
+    """Read and validate a sweep file; `scale` overrides the file's and the scenario's."""
+    path = Path(path)
+    raw = _read(path)
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            raise SweepError(path, key, f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}")
+    for key in ("name", "description"):
+        if key in raw and not isinstance(raw[key], str):
+            raise SweepError(path, key, "must be a string")
+    name = raw.get("name", path.stem)
+    if not name or not all(c.isalnum() or c in "_-." for c in name):
+        raise SweepError(path, "name", "must be letters, digits, '_', '-' or '.' (it names the output directory)")
+
+    method = raw.get("method")
+    if method is None:
+        raise SweepError(path, "method", f"missing; allowed: {', '.join(METHODS)}")
+    if method not in METHODS:
+        raise SweepError(path, "method", f"unknown method {method!r}{did_you_mean(str(method), METHODS)}; allowed: {', '.join(METHODS)}")
+    options = _options(raw, method, path)
+
+    cls, variables, context = _model(raw, path, scale)
+    seeds = _number(raw.get("seeds", 1), path, "seeds", int, 1)
+    if seeds > MAX_SEEDS:
+        raise SweepError(path, "seeds", f"{seeds} is out of bounds: allowed 1 to {MAX_SEEDS}")
+    seed_policy = raw.get("seed_policy", "common")
+    if seed_policy not in SEED_POLICIES:
+        raise SweepError(path, "seed_policy", f"unknown seed policy {seed_policy!r}; allowed: {', '.join(SEED_POLICIES)}")
+    sampler_seed = _number(raw.get("sampler_seed", 1), path, "sampler_seed", int, 0)
+    on_error = raw.get("on_error", "stop")
+    if on_error not in ON_ERROR:
+        raise SweepError(path, "on_error", f"unknown value {on_error!r}; allowed: stop, skip")
+
+    provisional = None if context is None else cls(scenario=context[0], scale=context[1], variables=())
+    inputs = _inputs(raw, path, cls, provisional, method)
+    input_names = {i.name for i in inputs}
+    years = provisional.years if provisional is not None else cls.years
+    outputs = _outputs(raw, path, cls.available_variables(), list(years), input_names)
+
+    kept = list(variables or cls.default_variables())
+    for output in outputs:
+        if output.variable not in kept:
+            kept.append(output.variable)
+    clash = input_names.intersection(kept)
+    if clash:
+        raise SweepError(path, "variables", f"'{sorted(clash)[0]}' is also a varied input; results and inputs need distinct names")
+    if context is None:
+        model = cls(variables=tuple(kept))
+    else:
+        model = cls(scenario=context[0], scale=context[1], variables=tuple(kept))
+
+    spec = SweepSpec(
+        name=name,
+        path=path,
+        description=raw.get("description", ""),
+        model=model,
+        method=method,
+        options=options,
+        inputs=inputs,
+        outputs=outputs,
+        seeds=seeds,
+        seed_policy=seed_policy,
+        sampler_seed=sampler_seed,
+        on_error=on_error,
+    )
+    from sim.sweep.design import sample_count
+
+    count = sample_count(spec)
+    if count > MAX_SAMPLES:
+        raise SweepError(path, "options", f"the design has {count:,} samples; at most {MAX_SAMPLES:,} allowed")
+    if method in ("sobol", "morris") and len(inputs) < 2:
+        raise SweepError(path, "inputs", f"method '{method}' needs at least two inputs")
+    return spec

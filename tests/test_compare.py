@@ -1,0 +1,129 @@
+"""`sim compare`: common random numbers, differences with bands, goal checks, the NetCDF it writes."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from sim.cli import main
+from sim.compare import Criterion, load_reading, peak_year, series
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT.parent / "shared" / "documents"
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def declared_defaults():
+    """Run on the declared parameter defaults, not on calibration/params.toml: the calibrated set
+    changes while the model is being calibrated, and these tests are about the levers' machinery."""
+    from types import MappingProxyType
+
+    from sim import parameters
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parameters, "calibrated_values", lambda: MappingProxyType({}))
+        yield
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """baseline, an identical copy under another name, and a digital-subsidy scenario: 2 seeds, scale 0.01."""
+    folder = tmp_path_factory.mktemp("compare")
+    copy = folder / "copy.toml"
+    copy.write_text(f'extends = "{BASELINE}"\nname = "same_as_baseline"\n')
+    subsidy = folder / "subsidy.toml"
+    subsidy.write_text(f'extends = "{BASELINE}"\nname = "subsidy"\n[levers.digital_subsidy]\nstart_year = 2018\nintensity = 0.5\n')
+    out = folder / "out"
+    out.mkdir()
+    args = ["compare", str(BASELINE), str(copy), str(subsidy), "--seeds", "2", "--scale", "0.01", "--out", str(out)]
+    return args, out, out / "compare_baseline_vs_same_as_baseline_subsidy.nc"
+
+
+def test_compare_prints_the_tables_and_writes_one_netcdf_with_a_scenario_dimension(compared, capsys):
+    args, out, path = compared
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    for text in ("Differences from 'baseline'", "2025", "2030", "2035", "[5%, 95%]", "sme_digital_stage_share[initial_exploration]",
+                 "RMB of manufacturing value added per RMB of fiscal cost", "sei_share_gdp in 2025 at least 17 %",
+                 "industrial_co2 peak year", "new industrialization basically achieved by 2035"):
+        assert text in printed, text
+    assert sorted(p.name for p in out.iterdir()) == [path.name]
+    with xr.open_dataset(path) as dataset:
+        assert list(dataset["scenario"].values) == ["baseline", "same_as_baseline", "subsidy"]
+        assert list(dataset["seed"].values) == [1, 2] and dataset.attrs["reference_scenario"] == "baseline"
+        assert dataset["manufacturing_va"].dims == ("scenario", "run", "year")
+        assert dataset["goal_met"].dims == ("scenario", "run", "goal")
+        assert "new_industrialization_basic_goal" in dataset["goal"].values
+        assert dataset["fiscal_cost"].sel(scenario="subsidy", lever="digital_subsidy").sum() > 0
+        # common random numbers: a scenario identical to the reference differs by exactly nothing
+        for name in ("manufacturing_va", "industrial_co2", "sme_digital_stage_share"):
+            xr.testing.assert_identical(dataset[name].sel(scenario="same_as_baseline", drop=True),
+                                        dataset[name].sel(scenario="baseline", drop=True))
+        assert np.all(np.isnan(dataset["cost_effectiveness"].sel(scenario=["baseline", "same_as_baseline"])))
+        assert np.all(np.isfinite(dataset["cost_effectiveness"].sel(scenario="subsidy")))
+        first_stage = dataset["sme_digital_stage_share"].sel(digital_stage="initial_exploration", year=2030)
+        assert np.all(first_stage.sel(scenario="subsidy") < first_stage.sel(scenario="baseline"))
+
+
+def test_compare_refuses_to_overwrite_and_bad_calls_exit_2(compared, capsys):
+    args, out, path = compared
+    if not path.exists():
+        assert main(args) == 0
+    before = path.read_bytes()
+    assert main(args) == 2 and "--overwrite" in capsys.readouterr().err
+    assert path.read_bytes() == before
+    assert main(["compare", str(BASELINE), "--out", str(out)]) == 2
+    assert "at least two scenario files" in capsys.readouterr().err
+    assert main(["compare", str(BASELINE), str(BASELINE), "--out", str(out)]) == 2
+    assert "given twice" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == [path.name]
+
+
+def test_criteria_readings_on_a_known_series():
+    years = np.arange(2012, 2036)
+    rising = xr.Dataset({"hightech_share": (("run", "year"), [np.linspace(9, 25, years.size), np.linspace(9, 20, years.size)]),
+                         "industrial_co2": (("run", "year"), [np.where(years <= 2028, years - 2000.0, 20.0), years - 2000.0])},
+                        coords={"run": [1, 2], "year": years})
+    at_least = Criterion("h", "hightech_share", "at_least", 2035, 21.7, "", "", "")
+    assert list(at_least.met(rising).values) == [True, False]
+    at_most = Criterion("h", "hightech_share", "at_most", 2035, 21.7, "", "", "")
+    assert list(at_most.met(rising).values) == [False, True]
+    min_from = Criterion("h", "hightech_share", "min_from", 2024, 15.0, "", "", "")
+    assert list(min_from.met(rising).values) == [True, False]
+    peak = Criterion("c", "industrial_co2", "peak_by", 2035, 2030, "", "", "")
+    assert list(peak_year(rising["industrial_co2"]).values) == [2028, 2035]
+    assert list(peak.met(rising).values) == [True, False]  # a series still rising at the end has not peaked
+    assert series(rising, "hightech_share").equals(rising["hightech_share"])
+
+
+def test_the_reading_of_2035_quotes_the_documents_verbatim():
+    criteria = load_reading()
+    assert len(criteria) >= 6 and len({c.key for c in criteria}) == len(criteria)
+    if not DOCS.is_dir():
+        pytest.skip(f"source documents not found at {DOCS}")
+    for criterion in criteria:
+        text = " ".join((DOCS / criterion.document).read_text(encoding="utf-8").split())
+        assert " ".join(criterion.quote.split()) in text, criterion.key
+
+
+def test_a_diverging_seed_is_dropped_from_every_scenario(monkeypatch):
+    from sim import runner
+    from sim.compare import run_comparison
+    from sim.errors import ModelDivergence
+    from sim.scenario import load_scenario
+
+    real = runner.simulate
+
+    def simulate(scenario, seed, scale=None, use_calibrated=True):
+        if scenario.name == "zero_levers" and seed == 2:
+            raise ModelDivergence("2027: nan entrants expected")
+        return real(scenario, seed, scale)
+
+    monkeypatch.setattr(runner, "simulate", simulate)
+    warnings = []
+    scenarios = [load_scenario(BASELINE), load_scenario(ROOT / "tests" / "data" / "levers" / "valid_levers.toml")]
+    dataset = run_comparison(scenarios, [1, 2], 0.01, warn=warnings.append)
+    assert list(dataset["seed"].values) == [1] and dataset.sizes["run"] == 1
+    assert "2 (zero_levers: 2027" in dataset.attrs["dropped_seeds"] and "seed 2 diverged" in warnings[0]
