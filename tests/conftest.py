@@ -13,3 +13,16 @@ def small_model():
     model = IndustryModel(resolve(), build_macro(), seed=7, scale=SMALL_SCALE)
     model.run_to_end()
     return model
+
+
+@pytest.fixture(scope="module")
+def declared_defaults():
+    """Run a test module on the declared parameter defaults rather than calibration/params.toml
+    (use with pytestmark = pytest.mark.usefixtures("declared_defaults"))."""
+    from types import MappingProxyType
+
+    from sim import parameters
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parameters, "calibrated_values", lambda: MappingProxyType({}))
+        yield

@@ -14,17 +14,7 @@ DOCS = ROOT.parent / "shared" / "documents"
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def declared_defaults():
-    """Run on the declared parameter defaults, not on calibration/params.toml: the calibrated set
-    changes while the model is being calibrated, and these tests are about the levers' machinery."""
-    from types import MappingProxyType
-
-    from sim import parameters
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(parameters, "calibrated_values", lambda: MappingProxyType({}))
-        yield
+pytestmark = pytest.mark.usefixtures("declared_defaults")
 
 
 @pytest.fixture(scope="module")

@@ -27,17 +27,7 @@ SEEDS = (1, 2, 3, 4)
 T_CRITICAL = stats.t.ppf(0.95, len(SEEDS) - 1)  # one-sided 5% paired test over the seeds
 
 
-@pytest.fixture(scope="module", autouse=True)
-def declared_defaults():
-    """Run on the declared parameter defaults, not on calibration/params.toml: the calibrated set
-    changes while the model is being calibrated, and these tests are about the levers' machinery."""
-    from types import MappingProxyType
-
-    from sim import parameters
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(parameters, "calibrated_values", lambda: MappingProxyType({}))
-        yield
+pytestmark = pytest.mark.usefixtures("declared_defaults")
 
 
 def run(levers=None, seed=1, scale=SCALE, until=None):
