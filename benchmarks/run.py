@@ -1,10 +1,15 @@
-"""Speed and memory benchmark of the baseline (not a test): firm-years per second and peak memory.
+"""Speed and memory benchmark (not a test): sim against the classic-Mesa reference, side by side.
 
-    python benchmarks/run.py            # scales 0.01, 0.1 and 1.0 (full scale: every above-scale firm)
-    python benchmarks/run.py --quick    # scales 0.01 and 0.1
+    python benchmarks/run.py            # 10k, 100k and 1M firms, full scale, the 52-million-firm run
+    python benchmarks/run.py --quick    # 10k and 100k firms, shorter Mesa runs (about a minute)
 
-Each scale runs in its own process so that peak resident memory is that run's alone. The last
-line is machine-readable JSON.
+For each size, the baseline scenario's 2012 population is built with that many firm rows and run to
+2035 (sim) or for as many years as is reasonable (the Mesa reference, benchmarks/mesa_reference.py:
+one mesa.Agent per firm with its own step()). Firm-years per second compare the two. Each run is a
+separate process, so that its peak resident memory is its own. The machine's numpy copy bandwidth
+is measured in the same run; "share of copy bandwidth" is the firm state sim reads and writes per
+second (2 x bytes of state per firm x firm-years per second) over that bandwidth. The last line is
+machine-readable JSON.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
-import time
+from pathlib import Path
 
-CHILD = r"""
+HERE = Path(__file__).resolve().parent
+SIZES = (10_000, 100_000, 1_000_000)
+
+SIM_CHILD = r"""
 import json, resource, sys, time
 started = time.perf_counter()
 from sim.firms import FIRM_STATE
@@ -26,45 +33,109 @@ from sim.macro import build_macro
 from sim.model import IndustryModel
 from sim.parameters import resolve
 import numpy as np
+scale, last_year, coverage = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 imported = time.perf_counter()
-model = IndustryModel(resolve(), build_macro(), seed=1, scale=float(sys.argv[1]))
+model = IndustryModel(resolve(), build_macro(), seed=1, scale=scale, coverage=coverage)
 built = time.perf_counter()
+rows_2012 = int(model.firms.alive.sum())
 firm_years = 0
-while model.year < 2035:
+while model.year < last_year:
     model.step()
     firm_years += int(model.firms.alive.sum())
 finished = time.perf_counter()
 print(json.dumps({
-    "scale": float(sys.argv[1]),
-    "rows_2035": int(model.firms.alive.sum()),
-    "firm_years": firm_years,
-    "import_s": imported - started,
-    "build_s": built - imported,
-    "simulate_s": finished - built,
-    "total_s": finished - started,
+    "engine": "sim", "scale": scale, "coverage": coverage, "threads": model.threads, "rows_2012": rows_2012,
+    "rows_end": int(model.firms.alive.sum()), "years": last_year - 2012, "firm_years": firm_years,
+    "build_s": built - imported, "simulate_s": finished - built, "total_s": finished - started,
     "firm_years_per_s": firm_years / (finished - built),
     "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "state_bytes_per_firm": sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values()),
 }))
 """
 
+MESA_CHILD = r"""
+import json, resource, sys
+sys.path.insert(0, sys.argv[3])
+from mesa_reference import run_reference
+result = run_reference(float(sys.argv[1]), seed=1, last_year=int(sys.argv[2]))
+print(json.dumps({
+    "engine": "mesa", "scale": float(sys.argv[1]), "years": int(sys.argv[2]) - 2012, "firm_years": result["firm_years"],
+    "simulate_s": result["elapsed_s"], "firm_years_per_s": result["firm_years"] / result["elapsed_s"],
+    "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+COPY_CHILD = r"""
+import json, time
+import numpy as np
+source = np.ones(1 << 26)  # 512 MiB of float64
+target = np.empty_like(source)
+best = float("inf")
+for _ in range(5):
+    started = time.perf_counter()
+    np.copyto(target, source)
+    best = min(best, time.perf_counter() - started)
+print(json.dumps({"copy_gb_per_s": 2 * source.nbytes / best / 1e9}))  # bytes read plus bytes written
+"""
+
+
+def child(code: str, *arguments) -> dict:
+    output = subprocess.run([sys.executable, "-c", code, *map(str, arguments)], capture_output=True, text=True)
+    if output.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{output.stderr[-2000:]}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def scale_for_rows():
+    """A function giving the scale at which the 2012 population has about `rows` firm rows (rows grow
+    linearly with scale beyond the census of the largest firms, simulated one to one at every scale)."""
+    code = ("import sys; from sim.model import IndustryModel; from sim.macro import build_macro; from sim.parameters import resolve\n"
+            "print([int(IndustryModel(resolve(), build_macro(), seed=1, scale=s).firms.alive.sum()) for s in (0.01, 1.0)])")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    small, full = json.loads(output.stdout.strip().splitlines()[-1])
+    per_scale = (full - small) / 0.99
+    return lambda rows: (rows - (full - per_scale)) / per_scale
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small scales only (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="10k and 100k firms only, short Mesa runs (about a minute)")
     args = parser.parse_args()
-    scales = [0.01, 0.1] if args.quick else [0.01, 0.1, 1.0]
-    results = []
-    for scale in scales:
-        output = subprocess.run([sys.executable, "-c", CHILD, str(scale)], capture_output=True, text=True, check=True)
-        results.append(json.loads(output.stdout.strip().splitlines()[-1]))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'scale':>6} {'rows 2035':>10} {'firm-years':>11} {'build s':>8} {'simulate s':>11} {'total s':>8} "
-          f"{'firm-years/s':>13} {'peak MiB':>9} {'B/firm':>7}")
-    for r in results:
-        print(f"{r['scale']:>6g} {r['rows_2035']:>10,} {r['firm_years']:>11,} {r['build_s']:>8.2f} {r['simulate_s']:>11.2f} "
-              f"{r['total_s']:>8.2f} {r['firm_years_per_s']:>13,.0f} {r['peak_rss_mib']:>9.0f} {r['state_bytes_per_firm']:>7}")
-    print(json.dumps({"benchmark": "baseline", "results": results}))
+    sizes = SIZES[:2] if args.quick else SIZES
+    # Years the Mesa reference runs at each size (it is far slower; its speed per firm-year hardly
+    # depends on the number of years).
+    mesa_last_year = {10_000: 2016 if args.quick else 2035, 100_000: 2013 if args.quick else 2016, 1_000_000: 2013}
+    copy = child(COPY_CHILD)
+    scale_of = scale_for_rows()
+    rows = []
+    for size in sizes:
+        scale = scale_of(size)
+        sim = child(SIM_CHILD, scale, 2035, "industrial")
+        mesa = child(MESA_CHILD, scale, mesa_last_year[size], HERE)
+        rows.append({"firms": size, "sim": sim, "mesa": mesa, "ratio": sim["firm_years_per_s"] / mesa["firm_years_per_s"]})
+    extra = []
+    if not args.quick:
+        extra.append(("full scale (every above-scale firm)", child(SIM_CHILD, 1.0, 2035, "industrial")))
+        extra.append(("whole population (52 M firms)", child(SIM_CHILD, 1.0, 2035, "all_enterprises")))
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"numpy copy bandwidth {copy['copy_gb_per_s']:.1f} GB/s")
+    print(f"{'firms':>10} {'sim rows 2012':>13} {'sim firm-yr/s':>14} {'Mesa firm-yr/s':>15} {'ratio':>7} "
+          f"{'sim s':>7} {'Mesa yrs':>8} {'sim MiB':>8} {'Mesa MiB':>9} {'B/firm':>7} {'copy bw %':>9}")
+    for row in rows:
+        sim, mesa = row["sim"], row["mesa"]
+        share = 2 * sim["state_bytes_per_firm"] * sim["firm_years_per_s"] / (copy["copy_gb_per_s"] * 1e9)
+        row["copy_share"] = share
+        print(f"{row['firms']:>10,} {sim['rows_2012']:>13,} {sim['firm_years_per_s']:>14,.0f} {mesa['firm_years_per_s']:>15,.0f} "
+              f"{row['ratio']:>7.0f} {sim['simulate_s']:>7.2f} {mesa['years']:>8} {sim['peak_rss_mib']:>8.0f} "
+              f"{mesa['peak_rss_mib']:>9.0f} {sim['state_bytes_per_firm']:>7} {100 * share:>8.1f}%")
+    for label, run in extra:
+        print(f"{label}: {run['rows_2012']:,} firms in 2012, {run['rows_end']:,} in 2035, {run['firm_years']:,} firm-years; "
+              f"build {run['build_s']:.1f} s, simulate {run['simulate_s']:.1f} s, total {run['total_s']:.1f} s, "
+              f"{run['firm_years_per_s']:,.0f} firm-years/s, peak {run['peak_rss_mib']:,.0f} MiB")
+    print(json.dumps({"benchmark": "sim_vs_mesa", "machine": platform.machine(), "cores": os.cpu_count(),
+                      "copy_gb_per_s": copy["copy_gb_per_s"], "sizes": rows,
+                      "runs": {label: run for label, run in extra}}))
 
 
 if __name__ == "__main__":

@@ -136,19 +136,19 @@ def accumulate(alive, weight, revenue, value_added, previous_value_added, export
         va = value_added[i]
         energy = energy_intensity[i] * va / price_index
         log_productivity = math.log(productivity[i])
-        row = table[code]
-        row[Q_FIRMS] += w
-        row[Q_VA] += w * va
-        row[Q_EXPORTS] += w * revenue[i] * export_share[i]
-        row[Q_ENERGY] += w * energy
-        row[Q_CO2] += w * energy * carbon_intensity[i]
-        row[Q_RD] += w * rd_spending[i]
-        row[Q_REVENUE] += w * revenue[i]
-        row[Q_WORKERS] += w * employment[i]
-        row[Q_LOG_PRODUCTIVITY] += w * log_productivity
+        # table[code, q] rather than a row view: a view per firm would cost two atomic reference counts
+        table[code, Q_FIRMS] += w
+        table[code, Q_VA] += w * va
+        table[code, Q_EXPORTS] += w * revenue[i] * export_share[i]
+        table[code, Q_ENERGY] += w * energy
+        table[code, Q_CO2] += w * energy * carbon_intensity[i]
+        table[code, Q_RD] += w * rd_spending[i]
+        table[code, Q_REVENUE] += w * revenue[i]
+        table[code, Q_WORKERS] += w * employment[i]
+        table[code, Q_LOG_PRODUCTIVITY] += w * log_productivity
         if above and age[i] > 0:
-            row[Q_PANEL_VA] += w * va
-            row[Q_PANEL_PREVIOUS] += w * previous_value_added[i]
+            table[code, Q_PANEL_VA] += w * va
+            table[code, Q_PANEL_PREVIOUS] += w * previous_value_added[i]
         if cls == SME_CODE:
             stages[digital_stage[i]] += w
         rungs[ladder_rung[i]] += w

@@ -324,7 +324,7 @@ class LeverSchedule:
         return self.masks[lever, INDUSTRY_COLUMN:INDUSTRY_COLUMN + self.n_industries].astype(bool)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def intensity(table, lever, firm_class, region, industry, rung):
     """The intensity lever `lever` applies to a firm of these categories this year (0 when the lever
     does not act or the firm is outside its target)."""
@@ -337,7 +337,7 @@ def intensity(table, lever, firm_class, region, industry, rung):
     return value
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def intensity_any_rung(table, lever, firm_class, region, industry):
     """As `intensity`, ignoring the ladder-rung mask (for levers whose rung target names the rungs
     they support, see rung_targeted)."""
@@ -350,6 +350,6 @@ def intensity_any_rung(table, lever, firm_class, region, industry):
     return value
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def rung_targeted(table, lever, rung):
     return table[lever, table.shape[1] - N_RUNGS + rung] != 0.0

@@ -16,6 +16,7 @@ from sim.errors import ModelDivergence
 from sim.indicators import YearContext, measure
 from sim import levers as lever_module
 from sim.levers import INNOVATION_CENTERS, N_LEVERS, REGIONAL_TRANSFER, RELOCATION, TRADE_SHOCK, LeverSchedule
+from sim.parallel import default_threads
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
 from sim.population import build_population
 from sim.randomness import stream, stream_key
@@ -51,8 +52,10 @@ class IndustryModel(mesa.Model):
     Levers (calibration/levers.toml, sim/levers.py) reach the rules as one small table per year.
     """
 
-    def __init__(self, params: dict[str, float], macro: MacroPaths, seed: int, scale: float, levers=None):
+    def __init__(self, params: dict[str, float], macro: MacroPaths, seed: int, scale: float, levers=None,
+                 threads: int | None = None, coverage: str = "industrial"):
         super().__init__(rng=seed)
+        self.threads = default_threads() if threads is None else int(threads)  # results do not depend on it
         self.seed = int(seed)
         self.params = params
         self.macro = macro
@@ -60,7 +63,11 @@ class IndustryModel(mesa.Model):
         self.year = FIRST_YEAR
         self.industries = taxonomy.load_industries()
         self.assumptions = load_initial_state().assumptions
-        self.firms, self.calibration = build_population(params, self.seed, scale)
+        self.firms, self.calibration = build_population(params, self.seed, scale, coverage)
+        self.coverage = coverage
+        # A firm exits below this real revenue: exit_revenue, moved down with the floor of the modelled
+        # firms in a whole-population run (the micro floor instead of the band floor).
+        self.exit_revenue = params["exit_revenue"] * self.calibration.entrant_floor_revenue / params["band_floor_revenue"]
         modules = {"market": market, "innovation": innovation, "digital": digital, "finance": finance, "energy": energy,
                    "ladder": ladder}
         self.rule_params = {name: parameters_for(module, params) for name, module in modules.items()}
@@ -99,6 +106,7 @@ class IndustryModel(mesa.Model):
         self.illiquid = np.zeros(f.capacity, dtype=bool)
         self.wage_factor = np.ones(f.capacity)  # labour-cost factor of firms that moved inland (regional_transfer)
         self.initial_firms = float(np.sum(f.weight[f.alive], dtype=np.float64))
+        self.reference_firms = self._firms_in_market(market_of)  # 2012 firms by market (entry crowding)
         self.records: list[dict] = []
         self._record(entries=0.0, exits=0.0, patents=self._patents_2012(), price_change=1.0, growth_input=self.calibration.above_scale_va_growth)
 
@@ -167,7 +175,7 @@ class IndustryModel(mesa.Model):
 
         # 1. exit of last year's failures, and relocation abroad
         exits = entry_exit.apply_exits(f.alive, f.weight, f.market_share, f.revenue, f.capital, f.cash, f.receivables,
-                                       f.debt, self.illiquid, self.price_index / price_change, p["exit_revenue"])
+                                       f.debt, self.illiquid, self.price_index / price_change, self.exit_revenue)
         if levers[RELOCATION, 0] != 0.0:
             lost_exports = np.zeros(self.n_markets)
             exits += location.relocate_abroad(f.alive, f.weight, f.market_share, f.revenue, f.export_share, self._markets(),
@@ -207,7 +215,8 @@ class IndustryModel(mesa.Model):
         market_of = self._markets()
         market.update_market_at_wages(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock,
                                       f.revenue, self.market_productivity[-1], demand, self.n_markets, self.wage,
-                                      self.wage_factor, stream_key(self.seed, "market", year), self.rule_params["market"])
+                                      self.wage_factor, stream_key(self.seed, "market", year), self.rule_params["market"],
+                                      threads=self.threads)
 
         # 5. exports
         f.export_share[:] = trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand)
@@ -223,7 +232,7 @@ class IndustryModel(mesa.Model):
             p["sme_revenue_limit"], self.innovation_draws, stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
             stream_key(self.seed, "ladder", year), *(self.rule_params[name] for name in
                                                       ("market", "innovation", "digital", "finance", "energy", "ladder")),
-            levers, self.wage_factor, key_levers, lever_params,
+            levers, self.wage_factor, key_levers, lever_params, threads=self.threads,
         )
         fiscal += spent
         # innovation centres cost the budget per centre, not per firm
@@ -245,7 +254,8 @@ class IndustryModel(mesa.Model):
         p, f = self.params, self.firms
         market_of = self._markets()
         firms_in_market = self._firms_in_market(market_of)
-        expected = entry_exit.expected_entrants(firms_in_market, self.demand_growth, p["entry_rate"], p["entry_demand_sensitivity"])
+        expected = entry_exit.expected_entrants(firms_in_market, self.demand_growth, p["entry_rate"], p["entry_demand_sensitivity"],
+                                                self.reference_firms, p["entry_crowding"])
         row_weight = self.calibration.entrant_row_weight[self.market_industry]
         if not np.all(np.isfinite(expected)) or expected.sum() > MAX_ENTRY_MULTIPLE * self.initial_firms:
             raise ModelDivergence(f"{self.year}: {expected.sum():.3g} entrants expected; demand or entry has diverged")
@@ -263,7 +273,7 @@ class IndustryModel(mesa.Model):
             self.illiquid = np.concatenate([self.illiquid, np.zeros(f.capacity - self.illiquid.size, dtype=bool)])
             self.wage_factor = np.concatenate([self.wage_factor, np.ones(f.capacity - self.wage_factor.size)])
         n = rows.size
-        floor, threshold = p["band_floor_revenue"], p["threshold_revenue"]
+        floor, threshold = self.calibration.entrant_floor_revenue, p["threshold_revenue"]
         revenue = floor * (threshold / floor) ** rng.random(n) * self.price_index
         industry = new_market // N_SEGMENTS
         f.alive[rows] = True

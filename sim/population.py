@@ -23,7 +23,7 @@ import numpy as np
 from scipy import optimize, special
 
 from sim import taxonomy
-from sim.calibration_data import load_initial_state
+from sim.calibration_data import load_initial_state, load_targets
 from sim.firms import Firms
 from sim.randomness import stream
 from sim.rules.innovation import MAX_RD_PROPENSITY
@@ -42,6 +42,7 @@ class Calibration2012:
     tail_exponent: float
     above_scale_va_growth: float  # % real, reported for 2012
     entrant_row_weight: np.ndarray  # by industry: real firms per row of the below-threshold band
+    entrant_floor_revenue: float  # M RMB, 2012 prices: smallest entrant (the band floor; the micro floor in a whole-population run)
     capital_to_revenue: np.ndarray  # by industry: desired capital per M RMB of revenue
 
 
@@ -80,8 +81,33 @@ def _strata(count_real: int, rows: int, lo: float, hi: float) -> tuple[np.ndarra
     return edges[:-1], edges[1:], count_real / rows
 
 
-def build_population(params: dict[str, float], seed: int, scale: float) -> tuple[Firms, Calibration2012]:
-    """Firms of end-2012 at `scale` (share of real firms simulated, census rows aside)."""
+COVERAGES = ("industrial", "all_enterprises")
+
+
+def pareto_stratum_mean(lo, hi, floor: float, ceiling: float) -> np.ndarray:
+    """Mean revenue between quantiles lo and hi of a Pareto of exponent 1 (density x^-2) on [floor, ceiling)."""
+    span = 1.0 / floor - 1.0 / ceiling
+    at = lambda q: 1.0 / (1.0 / floor - np.asarray(q, dtype=float) * span)
+    return np.log(at(hi) / at(lo)) / (span * (np.asarray(hi, dtype=float) - np.asarray(lo, dtype=float)))
+
+
+def micro_firm_counts(modelled_counts: np.ndarray) -> np.ndarray:
+    """Whole-population run: enterprises below the band by industry, so that all firms number the
+    documents' 52 million SMEs plus the modelled firms' excess over them (001 II (iv), n_msme_2022)."""
+    total = load_targets()["n_msme_2022"].value
+    extra = max(total - modelled_counts.sum(), 0.0)
+    return np.round(extra * modelled_counts / modelled_counts.sum()).astype(np.int64)
+
+
+def build_population(params: dict[str, float], seed: int, scale: float, coverage: str = "industrial"
+                     ) -> tuple[Firms, Calibration2012]:
+    """Firms of end-2012 at `scale` (share of real firms simulated, census rows aside).
+
+    coverage "industrial" (the default): above-scale firms and the below-threshold band, calibrated
+    to the documents. "all_enterprises": also every smaller enterprise down to the micro floor, so
+    that firms number the documents' 52 million SMEs. It exists to show the engine holds the whole
+    enterprise population; the micro firms come on top of the documents' industry totals (their value
+    added is not taken from them), so its national aggregates are not calibrated."""
     industries = taxonomy.load_industries()
     initial = load_initial_state()
     doc, assume = initial.documents, initial.assumptions
@@ -116,6 +142,10 @@ def build_population(params: dict[str, float], seed: int, scale: float) -> tuple
     # --- rows: census of the largest, stratified sample of the rest, the below-threshold band
     revenue, weight, industry, band_row_weight = [], [], [], np.ones(n_industries)
     band_ratio = threshold / params["band_floor_revenue"]
+    if coverage not in COVERAGES:
+        raise ValueError(f"coverage must be one of {COVERAGES}, got {coverage!r}")
+    micro_counts = micro_firm_counts(counts + band_counts) if coverage == "all_enterprises" else np.zeros(n_industries, dtype=np.int64)
+    micro_floor = float(assume["micro_floor_revenue"])
     for i in range(n_industries):
         sigma = (mean_revenue[i] - threshold) * (alpha - 1.0)
         census = min(counts[i], int(np.ceil(params["census_share"] * counts[i])))
@@ -133,6 +163,12 @@ def build_population(params: dict[str, float], seed: int, scale: float) -> tuple
         revenue += [above, band]
         weight += [np.ones(census), np.full(body_rows, body_weight), np.full(band_rows, band_weight)]
         industry.append(np.full(census + body_rows + band_rows, i))
+        if micro_counts[i] > 0:
+            micro_rows = max(1, int(round(micro_counts[i] * scale)))
+            lo, hi, micro_weight = _strata(micro_counts[i], micro_rows, 0.0, 1.0)
+            revenue.append(pareto_stratum_mean(lo, hi, micro_floor, params["band_floor_revenue"]))
+            weight.append(np.full(micro_rows, micro_weight))
+            industry.append(np.full(micro_rows, i))
     revenue = np.concatenate(revenue)
     weight = np.concatenate(weight)
     industry = np.concatenate(industry)
@@ -267,6 +303,7 @@ def build_population(params: dict[str, float], seed: int, scale: float) -> tuple
         tail_exponent=alpha,
         above_scale_va_growth=float(assume["above_scale_va_growth_2012"]),
         entrant_row_weight=band_row_weight,
+        entrant_floor_revenue=micro_floor if coverage == "all_enterprises" else params["band_floor_revenue"],
         capital_to_revenue=np.bincount(industry, weights=weight * capital, minlength=n_industries)
         / np.bincount(industry, weights=weight * revenue, minlength=n_industries),
     )

@@ -97,7 +97,7 @@ def quantile_table(quantile_function, points: int = 4097) -> np.ndarray:
     return np.asarray(quantile_function(grid), dtype=np.float64)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def from_table(table, key, row, draw):
     """A draw by inversion, interpolating a tabulated quantile function linearly."""
     position = uniform(key, row, draw) * (table.size - 1)

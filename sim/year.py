@@ -18,9 +18,9 @@ same start-of-year state whatever its row; productivity is written to a new colu
 reason (imitators copy last year's technology).
 
 Why compiled: written as numpy column operations the year takes about a hundred passes over the
-columns; fused into one numba loop it takes two. The loop runs in one thread (numba's parallel loops
-cannot take the rules' parameter tuples); rows are independent and sums are taken afterwards in row
-order, so a parallel version would give the same results.
+columns; fused into one numba loop it takes two. The rows are cut into fixed chunks run on threads
+(sim/parallel.py): rows are independent, each chunk sums into its own slot, and slots are added in
+chunk order, so the result is the same for any number of threads.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from sim.levers import (AI_EMPOWERMENT, ARREARS_ENFORCEMENT, CARBON_CONSTRAINT, 
                         GRADIENT_CULTIVATION, HAND_IN_HAND, INNOVATION_CENTERS, N_LEVERS, RD_SUPERDEDUCTION, SOE_REFORM)
 from sim.levers import intensity as lever
 from sim.levers import intensity_any_rung, rung_targeted
+from sim.parallel import partial_sums, run_chunks
 from sim.randomness import uniform
 from sim.rules import digital, energy, finance, innovation, ladder, market, production
 from sim.rules.entry_exit import draw_peer, market_index
@@ -50,21 +51,11 @@ RUNG_NONE, RUNG_SRDI, RUNG_LITTLE_GIANT, RUNG_CHAMPION = (taxonomy.RUNG_NONE, ta
 
 
 @njit(cache=True)
-def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region, digital_stage, age, market_share,
-              revenue, previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
-              patent_stock, energy_intensity, energy_use, carbon_intensity, cash, debt, receivables, illiquid,
-              va_ratio, capital_to_revenue, manufacturing, market_productivity, demand_growth, n_markets, n_industries,
-              year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, sme_revenue_limit,
-              innovation_draws, key_innovation, key_digital, key_ladder, p_market, p_innovation, p_digital, p_finance,
-              p_energy, p_ladder, levers, wage_factor, key_levers, p_levers):
-    """Advance every live firm by one year (columns updated in place).
-
-    levers: the year's lever table (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor
-    per row (1 except for firms that moved inland); key_levers: key of the "levers" stream.
-
-    Returns (expected invention patent applications, and by market: the employment-weighted mean
-    productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
-    lever in M RMB)."""
+def market_inputs(alive, weight, firm_class, industry, emerging, region, digital_stage, revenue, productivity, n_markets,
+                  n_industries):
+    """Start-of-year facts every firm of a market sees: each row's market; the share of peers (same
+    industry and region) above each digital stage; SMEs' revenue and count, firms, and large firms'
+    mean productivity by market."""
     n = alive.size
     segments = n_markets // n_industries
     market_of = np.empty(n, dtype=np.int64)
@@ -89,14 +80,25 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
     for m in range(n_markets):
         if large_firms[m] > 0.0:
             large_productivity[m] /= large_firms[m]
-    peers_above = digital.peer_share_table(stage_counts)
-    rows, starts, heaviest = market_index(market_of, weight, n_markets)
+    return market_of, digital.peer_share_table(stage_counts), sme_revenue, sme_firms, firms_in_market, large_productivity
 
+
+@njit(cache=True, nogil=True)
+def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, industry, emerging, region, digital_stage, age, market_share,
+              revenue, previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
+              patent_stock, energy_intensity, energy_use, carbon_intensity, cash, debt, receivables, illiquid,
+              va_ratio, capital_to_revenue, manufacturing, market_productivity, demand_growth, n_markets, n_industries,
+              year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, sme_revenue_limit,
+              innovation_draws, key_innovation, key_digital, key_ladder, p_market, p_innovation, p_digital, p_finance,
+              p_energy, p_ladder, levers, wage_factor, key_levers, p_levers,
+              market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, rows, starts, heaviest,
+              new_productivity, fiscal, patents):
+    """The year of rows [start, stop): every rule in order for each live firm. Imitators read
+    last year's productivity of their peer, so new productivity goes to `new_productivity`; the
+    chunk's fiscal cost by lever (M RMB) and expected patent applications go to row `chunk` of
+    `fiscal` and `patents`."""
     wage_elasticity = p_market.wage_productivity_elasticity
-    new_productivity = productivity.copy()
-    patents_of = np.zeros(n)
-    fiscal = np.zeros(N_LEVERS)  # M RMB by lever, summed in row order (the loop is serial)
-    for i in range(n):  # rows are independent: each writes only its own row
+    for i in range(start, stop):  # rows are independent: each writes only its own row
         if not alive[i]:
             continue
         m = market_of[i]
@@ -120,11 +122,12 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
             rd = propensity * revenue[i]
         rd_spending[i] = rd
         # Effective R&D effort for the success draws (the same as scaling zeta): SOE reform, innovation centres.
-        imitation_effort = rd
-        innovation_effort = rd
+        # State-owned firms turn R&D into technology less efficiently (p_innovation.soe_innovation_efficiency).
+        imitation_effort = rd * p_innovation.soe_innovation_efficiency if cls == STATE_OWNED else rd
+        innovation_effort = imitation_effort
         reform = lever(levers, SOE_REFORM, cls, reg, ind, rung) if cls == STATE_OWNED else 0.0
         if reform != 0.0:
-            imitation_effort = rd * (1.0 + reform * p_levers.soe_reform_innovation_gain)
+            imitation_effort = imitation_effort * (1.0 + reform * p_levers.soe_reform_innovation_gain)
             innovation_effort = imitation_effort
         centres = lever(levers, INNOVATION_CENTERS, cls, reg, ind, rung)
         if centres != 0.0:
@@ -137,12 +140,12 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
                                 key_innovation, i, p_innovation)
         partner = lever(levers, HAND_IN_HAND, cls, reg, ind, rung) if cls == SME else 0.0
         if partner != 0.0 and uniform(key_levers, i, DRAW_PARTNER) < partner:
-            fiscal[HAND_IN_HAND] += w * p_levers.hand_in_hand_cost
+            fiscal[chunk, HAND_IN_HAND] += w * p_levers.hand_in_hand_cost
             a = max(a, innovation.partner_imitation(productivity[i], large_productivity[m],
                                                     uniform(key_levers, i, DRAW_PARTNER_SUCCESS),
                                                     p_levers.hand_in_hand_success, p_innovation.imitation_absorption))
         applications = patent_yield * rd
-        patents_of[i] = weight[i] * applications
+        patents[chunk] += w * applications
         patent_stock[i] = innovation.patent_stock(patent_stock[i], applications, p_innovation.patent_depreciation)
         # digital
         firm_wage = market.firm_wage(productivity[i], market_productivity[m], wage, wage_elasticity) * wage_factor[i]
@@ -177,8 +180,8 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
                     debt[i] += own_cost - from_cash
                     if subsidy != 0.0 or ai != 0.0:  # the state's share, split between the two levers
                         paid = cost - own_cost
-                        fiscal[DIGITAL_SUBSIDY] += w * paid * subsidy / (subsidy + ai)
-                        fiscal[AI_EMPOWERMENT] += w * paid * ai / (subsidy + ai)
+                        fiscal[chunk, DIGITAL_SUBSIDY] += w * paid * subsidy / (subsidy + ai)
+                        fiscal[chunk, AI_EMPOWERMENT] += w * paid * ai / (subsidy + ai)
         # finance
         arrears = lever(levers, ARREARS_ENFORCEMENT, cls, reg, ind, rung)
         if arrears != 0.0:
@@ -202,13 +205,13 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
                                                                        carbon_cost, income, deduction * rd, grant)
         capital[i], cash[i], debt[i], receivables[i], illiquid[i] = k, c, d, r, short
         if deduction != 0.0:  # forgone tax
-            fiscal[RD_SUPERDEDUCTION] += w * (p_finance.corporate_tax_rate * max(profit, 0.0) - tax)
+            fiscal[chunk, RD_SUPERDEDUCTION] += w * (p_finance.corporate_tax_rate * max(profit, 0.0) - tax)
         if grant != 0.0:
-            fiscal[EQUIPMENT_RENEWAL] += w * grant * invest
+            fiscal[chunk, EQUIPMENT_RENEWAL] += w * grant * invest
         if carbon_price != 0.0:
-            fiscal[CARBON_CONSTRAINT] -= w * carbon_cost
+            fiscal[chunk, CARBON_CONSTRAINT] -= w * carbon_cost
         if income != 0.0:
-            fiscal[GRADIENT_CULTIVATION] += w * income
+            fiscal[chunk, GRADIENT_CULTIVATION] += w * income
         a *= math.exp(finance.embodied_gain(invest, before, p_finance.embodiment_rate))
         intensity *= math.exp(-finance.embodied_gain(invest, before, p_finance.energy_embodiment))
         new_productivity[i] = a
@@ -237,22 +240,58 @@ def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region
         if firm_class[i] == SME or firm_class[i] == LARGE_PRIVATE:
             firm_class[i] = LARGE_PRIVATE if revenue[i] >= sme_revenue_limit else SME
         age[i] += 1
-    # Sums in row order, so that results never depend on how the loop above is scheduled.
-    patents = 0.0
-    workers_by_market = np.zeros(n_markets)
-    technology_by_market = np.zeros(n_markets)  # employment-weighted productivity, after this year's gains
-    rd_by_market = np.zeros(n_markets)
-    revenue_by_market = np.zeros(n_markets)
-    for i in range(n):
+
+
+@njit(cache=True, nogil=True)
+def commit_rows(start, stop, chunk, alive, weight, market_of, employment, productivity, new_productivity, rd_spending,
+                revenue, sums):
+    """Rows [start, stop): adopt this year's productivity; sums by market (employment, employment x
+    productivity, R&D, revenue) into sums[chunk]."""
+    for i in range(start, stop):
         if alive[i]:
             m = market_of[i]
             productivity[i] = new_productivity[i]
-            patents += patents_of[i]
-            workers_by_market[m] += weight[i] * employment[i]
-            technology_by_market[m] += weight[i] * employment[i] * productivity[i]
-            rd_by_market[m] += weight[i] * rd_spending[i]
-            revenue_by_market[m] += weight[i] * revenue[i]
-    for m in range(n_markets):
-        technology_by_market[m] = technology_by_market[m] / workers_by_market[m] if workers_by_market[m] > 0.0 else 0.0
-        rd_by_market[m] = rd_by_market[m] / revenue_by_market[m] if revenue_by_market[m] > 0.0 else 0.0
-    return patents, technology_by_market, rd_by_market, fiscal
+            sums[chunk, 0, m] += weight[i] * employment[i]
+            sums[chunk, 1, m] += weight[i] * employment[i] * productivity[i]
+            sums[chunk, 2, m] += weight[i] * rd_spending[i]
+            sums[chunk, 3, m] += weight[i] * revenue[i]
+
+
+def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region, digital_stage, age, market_share,
+              revenue, previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
+              patent_stock, energy_intensity, energy_use, carbon_intensity, cash, debt, receivables, illiquid,
+              va_ratio, capital_to_revenue, manufacturing, market_productivity, demand_growth, n_markets, n_industries,
+              year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, sme_revenue_limit,
+              innovation_draws, key_innovation, key_digital, key_ladder, p_market, p_innovation, p_digital, p_finance,
+              p_energy, p_ladder, levers, wage_factor, key_levers, p_levers, threads=1):
+    """Advance every live firm by one year (columns updated in place), in row chunks on `threads` threads.
+
+    levers: the year's lever table (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor
+    per row (1 except for firms that moved inland); key_levers: key of the "levers" stream.
+
+    Returns (expected invention patent applications, and by market: the employment-weighted mean
+    productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
+    lever in M RMB)."""
+    n = alive.size
+    inputs = market_inputs(alive, weight, firm_class, industry, emerging, region, digital_stage, revenue, productivity,
+                           n_markets, n_industries)
+    market_of = inputs[0]
+    index = market_index(market_of, weight, n_markets)
+    new_productivity = productivity.copy()
+    fiscal = partial_sums(n, N_LEVERS)
+    patents = partial_sums(n)
+    run_chunks(firm_rows, n, alive, weight, firm_class, ladder_rung, industry, emerging, region, digital_stage, age, market_share,
+              revenue, previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
+              patent_stock, energy_intensity, energy_use, carbon_intensity, cash, debt, receivables, illiquid,
+              va_ratio, capital_to_revenue, manufacturing, market_productivity, demand_growth, n_markets, n_industries,
+              year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, sme_revenue_limit,
+              innovation_draws, key_innovation, key_digital, key_ladder, p_market, p_innovation, p_digital, p_finance,
+              p_energy, p_ladder, levers, wage_factor, key_levers, p_levers,
+               *inputs, *index, new_productivity, fiscal, patents, threads=threads)
+    sums = partial_sums(n, 4, n_markets)
+    run_chunks(commit_rows, n, alive, weight, market_of, employment, productivity, new_productivity, rd_spending, revenue,
+               sums, threads=threads)
+    workers, technology, rd, sales = sums.sum(axis=0)
+    technology_by_market = np.divide(technology, workers, out=np.zeros(n_markets), where=workers > 0.0)
+    rd_by_market = np.divide(rd, sales, out=np.zeros(n_markets), where=sales > 0.0)
+    return float(patents.sum()), technology_by_market, rd_by_market, fiscal.sum(axis=0)

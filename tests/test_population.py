@@ -71,3 +71,29 @@ def test_lomax_stratum_means_integrate_to_the_mean():
 
 def test_state_fits_in_128_bytes_per_firm():
     assert sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values()) <= 128
+
+
+def test_pareto_stratum_means_cover_the_whole_distribution():
+    from sim.population import pareto_stratum_mean
+
+    edges = np.linspace(0.0, 1.0, 1001)
+    means = pareto_stratum_mean(edges[:-1], edges[1:], 0.1, 10.0)
+    assert np.all(np.diff(means) > 0) and means[0] > 0.1 and means[-1] < 10.0
+    # the mean of a Pareto of exponent 1 on [a, b): ln(b / a) / (1/a - 1/b)
+    assert means.mean() == pytest.approx(np.log(100.0) / (10.0 - 0.1), rel=1e-9)
+
+
+def test_whole_population_holds_the_documents_52_million_enterprises():
+    from sim.calibration_data import load_targets
+
+    params = resolve()
+    firms, calibration = build_population(params, seed=3, scale=0.002, coverage="all_enterprises")
+    alive, w, above = totals(firms)
+    assert w[alive].sum() == pytest.approx(load_targets()["n_msme_2022"].value, rel=1e-6)
+    assert w[above].sum() == pytest.approx(DOC["n_above_scale"], rel=1e-6)  # the above-scale firms are unchanged
+    micro = alive & (firms.revenue < params["band_floor_revenue"])
+    assert w[micro].sum() > 0.9 * w[alive].sum()
+    assert firms.revenue[micro].min() >= load_initial_state().assumptions["micro_floor_revenue"]
+    assert calibration.entrant_floor_revenue == load_initial_state().assumptions["micro_floor_revenue"]
+    with pytest.raises(ValueError, match="coverage"):
+        build_population(params, seed=3, scale=0.002, coverage="everyone")

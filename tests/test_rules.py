@@ -206,6 +206,15 @@ def test_expected_entrants_rise_with_demand_growth():
     assert entry_exit.expected_entrants(np.array([100.0, 100.0]), np.array([0.0, 0.1]), 0.05, 2.0) == pytest.approx([5.0, 6.0])
 
 
+def test_entry_crowding_holds_entrants_to_the_markets_2012_size():
+    firms, reference = np.array([100.0, 200.0, 400.0]), np.full(3, 100.0)
+    stationary = entry_exit.expected_entrants(firms, np.zeros(3), 0.1, 0.0, reference, crowding=1.0)
+    assert stationary == pytest.approx([10.0, 10.0, 10.0])  # a fuller market draws no more entrants
+    strong = entry_exit.expected_entrants(firms, np.zeros(3), 0.1, 0.0, reference, crowding=2.0)
+    assert strong == pytest.approx([10.0, 5.0, 2.5])
+    assert entry_exit.expected_entrants(firms, np.zeros(3), 0.1, 0.0, reference, crowding=0.0) == pytest.approx(0.1 * firms)
+
+
 def test_peers_are_drawn_in_proportion_to_weight_within_the_market():
     market_of = np.array([0, 0, 1, 0])
     weight = np.array([1.0, 3.0, 5.0, 0.0])  # row 3 is dead

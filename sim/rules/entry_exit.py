@@ -4,7 +4,7 @@ Exit: a firm leaves when its real revenue falls below a floor (its market share 
 vanished: K+S exit on low share, stated in revenue because in a heavy-tailed market most firms hold
 tiny shares), when its net worth turns negative, or when it cannot pay its way (cash below zero
 with no credit left). Entry: each market draws entrants in proportion to its firms and its last
-demand growth. An entrant is small (revenue in the below-threshold band) and copies a random
+demand growth, less as the market fills beyond its 2012 size (free entry). An entrant is small (revenue in the below-threshold band) and copies a random
 incumbent of its market (technology, R&D habit, export orientation, energy use) with a
 productivity handicap.
 """
@@ -23,7 +23,7 @@ PROCESS = Process(
     description="Exit on low revenue, negative net worth or illiquidity; entry per market copying incumbents.",
     reads=("revenue", "capital", "cash", "receivables", "debt", "weight", "alive"),
     writes=("alive", "weight", "every column of entrant rows"),
-    parameters=("entry_rate", "entry_demand_sensitivity", "exit_revenue", "entrant_productivity_gap"),
+    parameters=("entry_rate", "entry_demand_sensitivity", "exit_revenue", "entrant_productivity_gap", "entry_crowding"),
 )
 Params = parameter_tuple(PROCESS, __name__)
 MAX_PEER_TRIES = 64
@@ -49,9 +49,17 @@ def apply_exits(alive, weight, share, revenue, capital, cash, receivables, debt,
     return left
 
 
-def expected_entrants(firms_in_market, demand_growth, entry_rate: float, sensitivity: float) -> np.ndarray:
-    """Expected number of real entrant firms per market."""
-    return entry_rate * firms_in_market * np.maximum(1.0 + sensitivity * demand_growth, 0.0)
+def expected_entrants(firms_in_market, demand_growth, entry_rate: float, sensitivity: float, reference_firms=None,
+                      crowding: float = 0.0) -> np.ndarray:
+    """Expected number of real entrant firms per market:
+    entry_rate x firms x (1 + sensitivity x demand growth) x (reference firms / firms) ** crowding,
+    where reference_firms is the market's firm count in 2012 (free entry: a fuller market does not
+    draw proportionally more entrants; Hopenhayn 1992)."""
+    expected = entry_rate * firms_in_market * np.maximum(1.0 + sensitivity * demand_growth, 0.0)
+    if reference_firms is not None and crowding != 0.0:
+        ratio = np.divide(reference_firms, firms_in_market, out=np.ones_like(expected), where=firms_in_market > 0)
+        expected = expected * ratio ** crowding
+    return expected
 
 
 def entrant_rows(expected, row_weight, rng: np.random.Generator) -> np.ndarray:
@@ -78,7 +86,7 @@ def market_index(market, weight, n_markets):
     return rows, starts, heaviest
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def draw_peer(m, rows, starts, heaviest, weight, key, row, draw):
     """A live firm of market m drawn with probability proportional to its weight (rejection
     sampling on a uniform pick); -1 when the market is empty."""

@@ -30,7 +30,7 @@ PROCESS = Process(
     writes=("rd_spending", "productivity", "patent_stock"),
     parameters=("innovation_share_of_rd", "innovation_zeta", "imitation_zeta", "innovation_draw_low",
                 "innovation_draw_high", "innovation_beta_shape", "imitation_absorption", "patent_depreciation",
-                "rd_propensity_trend"),
+                "rd_propensity_trend", "soe_innovation_efficiency"),
 )
 Params = parameter_tuple(PROCESS, __name__)
 
@@ -60,7 +60,7 @@ def imitates(rd_spending, wage, key, row, p):
     return uniform(key, row, DRAW_IMITATES) < success_probability((1.0 - p.innovation_share_of_rd) * researchers, p.imitation_zeta)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def innovate(productivity, rd_spending, wage, imitated, peer_productivity, draws, key, row, p):
     """Productivity after this year's innovation and imitation (the best of old, new and copied).
 

@@ -19,6 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
+from sim.parallel import partial_sums, run_chunks
 from sim.randomness import normal
 from sim.rules import Process, parameter_tuple
 
@@ -59,34 +60,48 @@ def shock_sd(revenue, sd_at_reference, size_exponent, reference_revenue):
     return sd_at_reference * (max(revenue, 1e-6) / reference_revenue) ** (-size_exponent)
 
 
-@njit(cache=True)
-def replicator_shares(shares, fitness_gain, market, weight, n_markets, strength, shock):
+@njit(cache=True, nogil=True)
+def fitness_rows(start, stop, chunk, market, weight, shares, fitness_gain, held_gained):
+    """Rows [start, stop) of the replicator: the share-weighted mean gain needs every row of the
+    market, so this pass only sums (share held, share x gain) by market into held_gained[chunk]."""
+    for i in range(start, stop):
+        if weight[i] > 0.0:
+            h = weight[i] * shares[i]
+            held_gained[chunk, 0, market[i]] += h
+            held_gained[chunk, 1, market[i]] += h * fitness_gain[i]
+
+
+@njit(cache=True, nogil=True)
+def replicate_rows(start, stop, chunk, market, weight, shares, fitness_gain, strength, shock, mean_gain, updated, totals):
+    """s_j exp(chi (dE_j - dE_bar) + shock_j) for rows [start, stop), the log step capped at
+    MAX_LOG_STEP; the weighted sums of the new shares by market go to totals[chunk]."""
+    for i in range(start, stop):
+        updated[i] = 0.0
+        if weight[i] > 0.0:
+            m = market[i]
+            step = strength * (fitness_gain[i] - mean_gain[m]) + shock[i]
+            step = min(max(step, -MAX_LOG_STEP), MAX_LOG_STEP)
+            updated[i] = shares[i] * math.exp(step)
+            totals[chunk, m] += weight[i] * updated[i]
+
+
+def replicator_shares(shares, fitness_gain, market, weight, n_markets, strength, shock, threads=1):
     """Replicator dynamics within each market; returns per-firm shares with sum(weight * share) = 1
     in every occupied market. `shock` is a log multiplier per firm; zero-weight rows get zero."""
     n = shares.size
-    held = np.zeros(n_markets)
-    gained = np.zeros(n_markets)
-    for i in range(n):
-        h = weight[i] * shares[i]
-        held[market[i]] += h
-        gained[market[i]] += h * fitness_gain[i]
-    updated = np.zeros(n)
-    total = np.zeros(n_markets)
-    for i in range(n):
-        if weight[i] > 0.0:
-            m = market[i]
-            mean_gain = gained[m] / held[m] if held[m] > 0.0 else 0.0
-            step = strength * (fitness_gain[i] - mean_gain) + shock[i]
-            step = min(max(step, -MAX_LOG_STEP), MAX_LOG_STEP)
-            updated[i] = shares[i] * math.exp(step)
-            total[m] += weight[i] * updated[i]
-    for i in range(n):
-        if weight[i] > 0.0 and total[market[i]] > 0.0:
-            updated[i] /= total[market[i]]
-    return updated
+    held_gained = partial_sums(n, 2, n_markets)
+    run_chunks(fitness_rows, n, market, weight, shares, fitness_gain, held_gained, threads=threads)
+    held, gained = held_gained.sum(axis=0)
+    mean_gain = np.divide(gained, held, out=np.zeros(n_markets), where=held > 0.0)
+    updated = np.empty(n)
+    totals = partial_sums(n, n_markets)
+    run_chunks(replicate_rows, n, market, weight, shares, fitness_gain, strength, shock, mean_gain, updated, totals,
+               threads=threads)
+    total = totals.sum(axis=0)
+    scale = np.divide(1.0, total, out=np.zeros(n_markets), where=total > 0.0)
+    return updated * np.where(weight > 0.0, scale[market], 0.0)
 
 
-@njit(cache=True)
 def update_market(market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
                   market_productivity, demand, n_markets, wage, key, p):
     """One year of competition: new shares, competitiveness and revenue (arrays updated in place)."""
@@ -94,15 +109,14 @@ def update_market(market, weight, share, old_competitiveness, productivity, pate
                            market_productivity, demand, n_markets, wage, np.ones(share.size), key, p)
 
 
-@njit(cache=True)
-def update_market_at_wages(market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
-                           market_productivity, demand, n_markets, wage, wage_factor, key, p):
-    """update_market with a factor per firm on its labour cost (1, or the regional wage ratio of a
-    firm that moved inland under the regional_transfer lever)."""
-    n = share.size
-    gain = np.zeros(n)
-    shock = np.zeros(n)
-    for i in range(n):  # rows are independent
+@njit(cache=True, nogil=True)
+def competition_rows(start, stop, chunk, market, weight, old_competitiveness, productivity, patent_stock, revenue,
+                     market_productivity, wage, wage_factor, key, p, gain, shock):
+    """Rows [start, stop): the change of competitiveness over the year (old_competitiveness is
+    replaced by the new value) and the firm's demand shock."""
+    for i in range(start, stop):
+        gain[i] = 0.0
+        shock[i] = 0.0
         if weight[i] > 0.0:
             m = market[i]
             w = firm_wage(productivity[i], market_productivity[m], wage, p.wage_productivity_elasticity) * wage_factor[i]
@@ -111,8 +125,24 @@ def update_market_at_wages(market, weight, share, old_competitiveness, productiv
             old_competitiveness[i] = fitness
             sd = shock_sd(revenue[i], p.demand_shock_sd, p.shock_size_exponent, p.shock_reference_revenue)
             shock[i] = sd * normal(key, i, 0) - 0.5 * sd * sd
-    new = replicator_shares(share, gain, market, weight, n_markets, p.share_selection_strength, shock)
-    for i in range(n):
+
+
+@njit(cache=True, nogil=True)
+def revenue_rows(start, stop, chunk, market, weight, new_share, demand, share, revenue):
+    for i in range(start, stop):
         if weight[i] > 0.0:
-            share[i] = new[i]
-            revenue[i] = new[i] * demand[market[i]]
+            share[i] = new_share[i]
+            revenue[i] = new_share[i] * demand[market[i]]
+
+
+def update_market_at_wages(market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
+                           market_productivity, demand, n_markets, wage, wage_factor, key, p, threads=1):
+    """update_market with a factor per firm on its labour cost (1, or the regional wage ratio of a
+    firm that moved inland under the regional_transfer lever)."""
+    n = share.size
+    gain = np.empty(n)
+    shock = np.empty(n)
+    run_chunks(competition_rows, n, market, weight, old_competitiveness, productivity, patent_stock, revenue,
+               market_productivity, wage, wage_factor, key, p, gain, shock, threads=threads)
+    new = replicator_shares(share, gain, market, weight, n_markets, p.share_selection_strength, shock, threads=threads)
+    run_chunks(revenue_rows, n, market, weight, new, demand, share, revenue, threads=threads)

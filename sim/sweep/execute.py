@@ -88,7 +88,10 @@ def _serial(model, tasks, skip):
 def _ignore_interrupt():  # workers leave Ctrl-C to the main process, which saves and stops them
     import signal
 
+    from sim.parallel import single_threaded_worker
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    single_threaded_worker()  # the pool already uses every core
 
 
 def _process_pool(model, tasks, skip, workers):

@@ -1,0 +1,67 @@
+"""Row chunks run on threads: how the compiled per-firm loops use more than one core.
+
+The firm columns are cut into fixed chunks of CHUNK_ROWS rows. A compiled kernel
+`kernel(start, stop, chunk, *arrays)` handles one chunk: it updates its own rows in place and writes
+whatever it sums (fiscal cost, sums by market) into row `chunk` of an output array. The kernels are
+compiled with `nogil=True`, so a pool of threads runs chunks at the same time. Partial sums are
+added up afterwards in chunk order, and the chunks depend only on the number of rows, so results
+are bit for bit the same whatever the number of threads (tests/test_model.py checks 1 against 2).
+
+Threads: `SIM_THREADS` in the environment, else every core of the machine. Sweep workers set
+`SIM_THREADS=1` so that processes and threads do not fight over the same cores.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+
+import numpy as np
+
+CHUNK_ROWS = 1 << 15  # 32,768 rows: a few MB of columns per chunk, many chunks to balance two cores
+THREADS_VARIABLE = "SIM_THREADS"
+
+
+def default_threads() -> int:
+    """Threads for the firm loops: SIM_THREADS when set (at least 1), else the machine's cores."""
+    text = os.environ.get(THREADS_VARIABLE, "").strip()
+    if text:
+        try:
+            return max(int(text), 1)
+        except ValueError:
+            return 1
+    return max(os.cpu_count() or 1, 1)
+
+
+def single_threaded_worker() -> None:
+    """Initializer of pool processes (calibration, sweeps): one thread each, the pool uses the cores."""
+    os.environ[THREADS_VARIABLE] = "1"
+
+
+def chunk_count(rows: int) -> int:
+    return max((rows + CHUNK_ROWS - 1) // CHUNK_ROWS, 1)
+
+
+@cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sim-rows")
+
+
+def run_chunks(kernel, rows: int, *arguments, threads: int | None = None) -> None:
+    """Call kernel(start, stop, chunk, *arguments) for every chunk of `rows` rows."""
+    count = chunk_count(rows)
+    bounds = [(c * CHUNK_ROWS, min((c + 1) * CHUNK_ROWS, rows), c) for c in range(count)]
+    threads = default_threads() if threads is None else threads
+    if threads <= 1 or count == 1:
+        for start, stop, chunk in bounds:
+            kernel(start, stop, chunk, *arguments)
+        return
+    futures = [_pool(threads).submit(kernel, start, stop, chunk, *arguments) for start, stop, chunk in bounds]
+    for future in futures:
+        future.result()  # re-raises a kernel's exception here
+
+
+def partial_sums(rows: int, *shape: int) -> np.ndarray:
+    """Zeroed output for per-chunk sums: one row per chunk, reduced with `np.sum(..., axis=0)`."""
+    return np.zeros((chunk_count(rows), *shape))
