@@ -26,6 +26,7 @@ import numpy as np
 from scipy import optimize
 from scipy.stats import qmc
 
+from sim.parallel import single_threaded_worker
 from sim.calibration_data import Target, load_targets
 from sim.errors import ModelDivergence
 from sim.parameters import CALIBRATED_FILE, CALIBRATION_DIR, calibrated_values, load_declaration
@@ -68,24 +69,36 @@ def target_year(target: Target) -> int:
     return int(digits[-1] if target.year.startswith("present") else digits[0])
 
 
-def measure(dataset, target: Target) -> np.ndarray:
-    """The model's value of a target, one per run, in the target's unit."""
+RATIO_TO_2012 = "stat:rd_spend_mfg_ratio_2022_2012"  # measured in 2022, although its period "2012-2022" starts in 2012
+
+
+def measured_year(target: Target) -> int:
+    """The year of the trajectory that `measure` reads: the end year of a ratio over a period, else `target_year`."""
+    return 2022 if target.measure == RATIO_TO_2012 else target_year(target)
+
+
+def trajectory(dataset, target: Target):
+    """The model's path of a target's measure, a DataArray with dims (run, year), in the target's unit."""
     measure_name = target.measure
-    year = target_year(target)
-    if measure_name == "stat:rd_spend_mfg_ratio_2022_2012":
+    if measure_name == RATIO_TO_2012:
         spend = dataset["rd_spend_mfg"]
-        return (spend.sel(year=2022) / spend.sel(year=2012)).values
+        return spend / spend.sel(year=2012, drop=True)
     if measure_name == "stat:electromechanical_exports":
-        return dataset["electromechanical_exports"].sel(year=year).values
+        return dataset["electromechanical_exports"]
     if measure_name.startswith("stat:") or measure_name == "none":
         raise KeyError(f"no model measure for {measure_name!r}")
     name, _, category = measure_name.partition("[")
-    series = dataset[name].sel(year=year)
+    series = dataset[name]
     if category:
         series = series.sel(digital_stage=category.rstrip("]"))
         if target.unit == "%" and dataset[name].attrs["units"] == "share":
             series = 100.0 * series
-    return np.asarray(series.values, dtype=float)
+    return series
+
+
+def measure(dataset, target: Target) -> np.ndarray:
+    """The model's value of a target, one per run, in the target's unit."""
+    return np.asarray(trajectory(dataset, target).sel(year=measured_year(target)).values, dtype=float)
 
 
 def tolerance(target: Target, settings: Settings) -> float:
@@ -164,7 +177,7 @@ class Evaluator:
         self.lower = np.array([declared[name].lower for name in settings.free])
         self.upper = np.array([declared[name].upper for name in settings.free])
         self.workers = workers or max(1, (getattr(os, "process_cpu_count", None) or os.cpu_count)() or 1)
-        self.pool = ProcessPoolExecutor(self.workers) if self.workers > 1 else None
+        self.pool = ProcessPoolExecutor(self.workers, initializer=single_threaded_worker) if self.workers > 1 else None
         self.evaluations = 0
         self.best: tuple[float, np.ndarray | None, np.ndarray | None] = (math.inf, None, None)
 

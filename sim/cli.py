@@ -85,17 +85,19 @@ def summary_table(dataset) -> str:
 
 
 def command_run(args) -> int:
-    from sim.output import atomic_target, check_output_path, write_atomic
-    from sim.plotting import main_trajectories
-    from sim.runner import default_seeds, ensemble
     from sim.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario)  # every input checked before the heavy imports and any work
+    from sim.output import atomic_target, check_output_path, write_atomic
+
     out_dir = Path(args.out)
     netcdf = out_dir / f"{scenario.name}.nc"
     figure = out_dir / f"{scenario.name}.png"
     check_output_path(netcdf, args.overwrite)
     check_output_path(figure, args.overwrite)
+    from sim.plotting import main_trajectories
+    from sim.runner import default_seeds, ensemble
+
     seeds = default_seeds(args.seeds or scenario.seeds)
     scale = args.scale if args.scale is not None else scenario.scale
     started = time.perf_counter()
@@ -103,8 +105,7 @@ def command_run(args) -> int:
     elapsed = time.perf_counter() - started
     write_atomic(dataset, netcdf)
     with atomic_target(figure) as temporary:
-        main_trajectories(dataset, temporary.with_suffix(".png"), f"sim: scenario '{scenario.name}' ({len(seeds)} run(s), scale {scale:g})")
-        temporary.with_suffix(".png").replace(temporary)
+        main_trajectories(dataset, temporary, f"sim: scenario '{scenario.name}' ({len(seeds)} run(s), scale {scale:g})")
     print(f"scenario {scenario.name}: {len(seeds)} run(s) at scale {scale:g} in {elapsed:.1f} s")
     print(summary_table(dataset))
     print(f"wrote {netcdf} and {figure}")

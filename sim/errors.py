@@ -15,7 +15,8 @@ class InputError(Exception):
     def one_line(self) -> str:
         parts = [p for p in (self.file, self.key) if p]
         prefix = ": ".join(parts)
-        return f"{prefix}: {self.message}" if prefix else self.message
+        text = f"{prefix}: {self.message}" if prefix else self.message
+        return " ".join(text.split())  # one line, whatever a parser's message held
 
 
 class ScenarioError(InputError):

@@ -5,7 +5,8 @@ snapshot years (`run_with_distributions`). Every statistic is weighted by the re
 stands for. Size is revenue (M RMB, current prices) of every live firm; the tail exponent and the
 growth rates are those of above-scale firms, as in sim.stylized_facts: a growth rate is the yearly
 log change of a continuing firm's value added (its revenue growth, an industry's value-added ratio
-being fixed).
+being fixed). The stylized facts that need firm rows (the growth-rate fits and kurtosis, the
+volatility-size slope; sim.stylized_facts) are stored at the snapshots too.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import xarray as xr
 
 from sim.errors import InputError
 from sim.macro import FIRST_YEAR, LAST_YEAR
-from sim.stylized_facts import hill_tail_exponent
+from sim.stylized_facts import growth_fit, hill_tail_exponent, volatility_size_slope
 
 SNAPSHOT_YEARS = (FIRST_YEAR, 2022, LAST_YEAR)  # the built state, the last back-cast year, the horizon
 SIZE_GRID = np.logspace(0, 7, 71)  # M RMB: 1 million to 10 trillion RMB, ten points a decade
 GROWTH_EDGES = np.linspace(-2.5, 2.5, 51)  # log points
 FIRM_VARIABLES = ("firm_size_ccdf", "firm_size_tail_exponent", "firm_growth_density", "firm_growth_mean", "firm_growth_sd")
+FACT_VARIABLES = ("firm_growth_median", "firm_growth_laplace_scale", "firm_growth_excess_kurtosis", "firm_volatility_size_slope")
 
 
 def weighted_ccdf(values: np.ndarray, weights: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -45,15 +47,16 @@ def firm_distributions(model) -> xr.Dataset:
     exponent = hill_tail_exponent(revenue[above], weight[above])
 
     density = np.full(GROWTH_EDGES.size - 1, np.nan)
-    mean = sd = float("nan")
+    mean = sd = median = laplace_scale = kurtosis = slope = float("nan")
     if model.year > FIRST_YEAR:  # the built 2012 state has no observed growth
         continuing = above & (f.age > 0) & (f.previous_value_added > 0) & (f.value_added > 0)
         growth = np.log(f.value_added[continuing].astype(np.float64) / f.previous_value_added[continuing])
         w = f.weight[continuing].astype(np.float64)
         counts, _ = np.histogram(growth, bins=GROWTH_EDGES, weights=w)
         density = counts / (w.sum() * np.diff(GROWTH_EDGES))  # integrates to the share inside the edges
-        mean = float(np.average(growth, weights=w))
-        sd = float(np.sqrt(np.average((growth - mean) ** 2, weights=w)))
+        fit = growth_fit(growth, w)
+        mean, sd, median, laplace_scale, kurtosis = fit.mean, fit.sd, fit.median, fit.laplace_scale, fit.excess_kurtosis
+        slope = volatility_size_slope(growth, revenue[continuing], w)
 
     centres = 0.5 * (GROWTH_EDGES[1:] + GROWTH_EDGES[:-1])
     dataset = xr.Dataset(
@@ -66,6 +69,13 @@ def firm_distributions(model) -> xr.Dataset:
                                     {"units": "per log point", "long_name": "density of continuing above-scale firms' yearly log growth of value added"}),
             "firm_growth_mean": (("run", "snapshot"), [[mean]], {"units": "log points", "long_name": "mean yearly log growth of continuing above-scale firms"}),
             "firm_growth_sd": (("run", "snapshot"), [[sd]], {"units": "log points", "long_name": "standard deviation of continuing above-scale firms' yearly log growth"}),
+            "firm_growth_median": (("run", "snapshot"), [[median]], {"units": "log points", "long_name": "median yearly log growth of continuing above-scale firms (location of the fitted Laplace)"}),
+            "firm_growth_laplace_scale": (("run", "snapshot"), [[laplace_scale]],
+                                          {"units": "log points", "long_name": "mean absolute deviation of yearly log growth from its median (scale of the fitted Laplace)"}),
+            "firm_growth_excess_kurtosis": (("run", "snapshot"), [[kurtosis]],
+                                            {"units": "1", "long_name": "excess kurtosis of continuing above-scale firms' yearly log growth (0 for a normal, 3 for a Laplace)"}),
+            "firm_volatility_size_slope": (("run", "snapshot"), [[slope]],
+                                           {"units": "1", "long_name": "slope of log growth-rate sd on log revenue across size bins of continuing above-scale firms"}),
         },
         coords={"run": [model.seed], "snapshot": [model.year], "firm_size": SIZE_GRID, "growth_rate": centres},
     )

@@ -8,18 +8,24 @@ import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import xarray as xr
-
-from sim import __version__, taxonomy
+from sim import __version__
 from sim.errors import OutputError
-from sim.indicators import COORDINATES, VARIABLES
-from sim.macro import YEARS
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 def run_dataset(records: list[dict], seed: int) -> xr.Dataset:
     """One run's yearly records as a Dataset with dims (run, year, ...)."""
+    import numpy as np
+    import xarray as xr  # here, not above: the output checks of every command stay quick to import
+
+    from sim import taxonomy
+    from sim.indicators import COORDINATES, VARIABLES
+    from sim.macro import YEARS
+
     industries = taxonomy.load_industries()
     coords = {"run": [seed], "year": YEARS[: len(records)], **COORDINATES, "industry": list(industries.keys)}
     data = {}
@@ -59,13 +65,27 @@ def provenance(scenario, parameters: dict, scale: float, seeds: list[int]) -> di
     }
 
 
-def check_output_path(path: Path, overwrite: bool) -> None:
-    """Refuse before any work: missing directory, unwritable directory, existing file."""
-    directory = path.parent
+def is_file_name(name: str) -> bool:
+    """A name usable as a file name in any output directory: no separators, not hidden, not empty."""
+    return bool(name) and not name.startswith(".") and all(c.isalnum() or c in "_-." for c in name)
+
+
+def check_output_directory(directory: Path) -> None:
+    """Refuse before any work: a directory that is missing, a file, or not writable."""
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(directory, None, "is a file; expected an output directory")
     if not directory.is_dir():
-        raise OutputError(directory, None, "output directory does not exist")
+        raise OutputError(directory, None, "output directory does not exist; create it first")
     if not os.access(directory, os.W_OK):
         raise OutputError(directory, None, "output directory is not writable")
+
+
+def check_output_path(path: Path, overwrite: bool) -> None:
+    """Refuse before any work: an unusable directory (above), a directory or, unless `overwrite`, a file
+    already standing under the output's name."""
+    check_output_directory(path.parent)
+    if path.is_dir():
+        raise OutputError(path, None, "is a directory; expected the name of an output file")
     if path.exists() and not overwrite:
         raise OutputError(path, None, "already exists; pass --overwrite to replace it")
 

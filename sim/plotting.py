@@ -232,19 +232,23 @@ def scenario_phrase(results: dict[str, xr.Dataset]) -> str:
     return ("scenario " if len(described) == 1 else "scenarios ") + ", ".join(described)
 
 
+def panel_grid(count: int, columns: int, width: float = 4.6, height: float = 3.2, margin: float = 1.3) -> tuple[Figure, list]:
+    """A figure with `count` axes of `width` x `height` inches on a grid of `columns` columns (unused
+    cells removed), `margin` inches left for the title and a shared legend."""
+    rows = math.ceil(count / columns)
+    figure = Figure(figsize=(width * columns, height * rows + margin), layout="constrained")
+    axes = list(figure.subplots(rows, columns, squeeze=False).flat)
+    for axis in axes[count:]:
+        figure.delaxes(axis)
+    return figure, axes[:count]
+
+
 def panel_figure(panels: list[Panel], results: dict[str, xr.Dataset], title: str) -> Figure:
     """Fan charts of `panels` on a grid of up to three columns, with a shared legend and `title`."""
-    columns = 2 if len(panels) == 4 else min(3, len(panels))
-    rows = math.ceil(len(panels) / columns)
-    figure = Figure(figsize=(4.6 * columns, 3.2 * rows + 1.3), layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False).flat
-    used = []
+    figure, axes = panel_grid(len(panels), 2 if len(panels) == 4 else min(3, len(panels)))
     for axis, panel in zip(axes, panels):
         fan_chart(axis, panel, results)
-        used.append(axis)
-    for axis in figure.axes[len(panels):]:
-        figure.delaxes(axis)
-    shared_legend(figure, used)
+    shared_legend(figure, axes)
     figure.suptitle(title, fontsize=12)
     return figure
 
@@ -311,37 +315,51 @@ def main_trajectories(dataset: xr.Dataset, path: Path, title: str) -> Figure:
 SNAPSHOT_STYLES = ("dotted", "dashed", "solid")
 
 
+def snapshot_styles(data: xr.Dataset) -> list[tuple[str, int]]:
+    """(line style, year) of each snapshot of a result's firm distributions, the last one solid."""
+    snapshots = [int(y) for y in data["snapshot"].values]
+    return list(zip(SNAPSHOT_STYLES[-len(snapshots):], snapshots))
+
+
+def draw_size_ccdf(axis, distributions: dict[str, xr.Dataset]) -> None:
+    """Firm-size CCDFs (log-log), one colour per result, one line style per snapshot year, the tail
+    exponent in each label; medians over runs; a Zipf reference line."""
+    for colour, (label, data) in zip(COLOURS, distributions.items()):
+        sizes = data["firm_size"].values
+        for style, year in snapshot_styles(data):
+            at = data.sel(snapshot=year)
+            ccdf = at["firm_size_ccdf"].median("run").values
+            exponent = float(at["firm_size_tail_exponent"].median("run"))
+            axis.plot(sizes[ccdf > 0], ccdf[ccdf > 0], color=colour, linestyle=style,
+                      label=f"{label} {year} (tail exponent {exponent:.2f})")
+    first = next(iter(distributions.values()))
+    anchor, sizes = 100.0, first["firm_size"].values
+    at_anchor = float(first["firm_size_ccdf"].isel(snapshot=-1).median("run").interp(firm_size=anchor))
+    tail = sizes[sizes >= anchor]
+    axis.plot(tail, at_anchor * anchor / tail, color="grey", linewidth=1, linestyle=(0, (1, 3)), label="Zipf reference (exponent 1)")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    style_axis(axis, "Firm-size CCDF (tail exponent: top 5% of above-scale firms)", "firm revenue (M RMB, current prices)", "share of firms with revenue at least x")
+    axis.legend(fontsize=7)
+
+
 def firm_figure(distributions: dict[str, xr.Dataset], title: str) -> Figure:
     """Firm-size CCDF (log-log, Zipf reference) and growth-rate density (log y, normal and Laplace
     references with the same mean and standard deviation), one colour per result, one line style
     per snapshot year; medians over the runs each result holds."""
     figure = Figure(figsize=(12, 5.2), layout="constrained")
     size_axis, growth_axis = figure.subplots(1, 2)
+    draw_size_ccdf(size_axis, distributions)
     reference = None
     for colour, (label, data) in zip(COLOURS, distributions.items()):
-        snapshots = [int(y) for y in data["snapshot"].values]
-        for style, year in zip(SNAPSHOT_STYLES[-len(snapshots):], snapshots):
+        for style, year in snapshot_styles(data):
             at = data.sel(snapshot=year)
-            ccdf = at["firm_size_ccdf"].median("run").values
-            exponent = float(at["firm_size_tail_exponent"].median("run"))
-            sizes = data["firm_size"].values
-            size_axis.plot(sizes[ccdf > 0], ccdf[ccdf > 0], color=colour, linestyle=style,
-                           label=f"{label} {year} (tail exponent {exponent:.2f})")
             density = at["firm_growth_density"].median("run").values
             if np.all(np.isnan(density)):
                 continue
             growth_axis.plot(data["growth_rate"].values, np.where(density > 0, density, np.nan), color=colour,
                              linestyle=style, drawstyle="steps-mid", label=f"{label} {year}")
             reference = (float(at["firm_growth_mean"].median("run")), float(at["firm_growth_sd"].median("run")), data)
-    first = next(iter(distributions.values()))
-    anchor, sizes = 100.0, first["firm_size"].values
-    at_anchor = float(first["firm_size_ccdf"].isel(snapshot=-1).median("run").interp(firm_size=anchor))
-    tail = sizes[sizes >= anchor]
-    size_axis.plot(tail, at_anchor * anchor / tail, color="grey", linewidth=1, linestyle=(0, (1, 3)), label="Zipf reference (exponent 1)")
-    size_axis.set_xscale("log")
-    size_axis.set_yscale("log")
-    style_axis(size_axis, "Firm-size CCDF (tail exponent: top 5% of above-scale firms)", "firm revenue (M RMB, current prices)", "share of firms with revenue at least x")
-    size_axis.legend(fontsize=7)
     if reference is not None:
         mean, sd, data = reference
         x = data["growth_rate"].values

@@ -9,40 +9,42 @@ import xarray as xr
 from sim.errors import InputError
 from sim.indicators import CONTRACT
 
+EXPECTED = "expected a .nc file written by `sim run`"
+
 
 def load_result(path: str | Path) -> xr.Dataset:
     """A result file loaded into memory; InputError if it is missing, unreadable or not a sim result."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, None, "no such result file" if not path.exists() else "is not a file, expected a result .nc file")
+        raise InputError(path, None, f"no such result file ({EXPECTED})" if not path.exists() else f"is not a file ({EXPECTED})")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as handle:
             dataset = handle.load()
     except Exception as error:  # any failure to decode a user's file is bad input, not a crash
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise InputError(path, None, f"not a readable NetCDF result (truncated or another format): {reason}") from None
+        raise InputError(path, None, f"not a readable NetCDF result (truncated or another format; {EXPECTED}): {reason}") from None
     missing = [name for name in ("run", "year") if name not in dataset.dims]
     if missing:
-        raise InputError(path, None, f"not a sim result: lacks the dimension(s) {', '.join(missing)}")
+        raise InputError(path, None, f"not a sim result: lacks the dimension(s) {', '.join(missing)} ({EXPECTED})")
     absent = [name for name in CONTRACT if name not in dataset]
     if absent:
-        raise InputError(path, None, f"not a sim result: lacks the variable(s) {', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''}")
+        raise InputError(path, None, f"not a sim result: lacks the variable(s) {', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''} ({EXPECTED})")
     return dataset
 
 
 def result_labels(paths: list[Path], datasets: list[xr.Dataset]) -> list[str]:
-    """One label per result: its scenario name, with the file name added where names repeat."""
+    """One label per result: its scenario name, with the file name added where names repeat (the
+    paths differ: load_results refuses a file given twice)."""
     names = [d.attrs.get("scenario") or Path(p).stem for p, d in zip(paths, datasets)]
-    labels = [f"{n} ({p})" if names.count(n) > 1 else n for n, p in zip(names, paths)]
-    repeated = [p for p, label in zip(paths, labels) if labels.count(label) > 1]
-    if repeated:
-        raise InputError(repeated[0], None, "the same result file is given twice")
-    return labels
+    return [f"{n} ({p})" if names.count(n) > 1 else n for n, p in zip(names, paths)]
 
 
 def load_results(paths: list[str | Path]) -> dict[str, xr.Dataset]:
-    """Result files by label, in the order given."""
+    """Result files by label, in the order given; a file given twice is refused before any is read."""
     paths = [Path(p) for p in paths]
+    for number, path in enumerate(paths):
+        if path.resolve() in {p.resolve() for p in paths[:number]}:
+            raise InputError(path, None, "the same result file is given twice")
     datasets = [load_result(p) for p in paths]
     return dict(zip(result_labels(paths, datasets), datasets))
 

@@ -24,9 +24,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.errors import ScenarioError
+from sim.errors import InputError, ScenarioError
 from sim.levers import LeverSetting, parse_levers
 from sim.macro import GROWTH_PATHS, MacroPaths, build_macro, expand_years
+from sim.output import is_file_name
 from sim.parameters import did_you_mean, validate_value
 
 TOP_LEVEL_KEYS = ("name", "description", "extends", "seeds", "scale", "parameters", "macro", "levers")
@@ -57,6 +58,8 @@ def _read_toml(path: Path) -> dict:
         raise ScenarioError(path, None, "no such scenario file")
     if path.is_dir():
         raise ScenarioError(path, None, "is a directory, expected a scenario .toml file")
+    if not path.is_file():  # a device or a pipe could be read forever
+        raise ScenarioError(path, None, "is not a regular file, expected a scenario .toml file")
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
@@ -66,6 +69,20 @@ def _read_toml(path: Path) -> dict:
         raise ScenarioError(path, None, f"malformed TOML: {error}") from None
     except OSError as error:
         raise ScenarioError(path, None, f"cannot be read: {error.strerror}") from None
+
+
+def referenced_scenario(referrer: Path, key: str, name: object, error: type[InputError] = ScenarioError) -> Path:
+    """The scenario file that `referrer` names under `key` (`extends`, a sweep's `scenario`), relative
+    to the referrer's folder; `error` names the referrer and key when it is not a file name or no file."""
+    if not isinstance(name, str) or not name:
+        raise error(referrer, key, f"must be the name of a scenario .toml file (a string), got {name!r}")
+    target = referrer.parent / name
+    if not target.exists():
+        raise error(referrer, key, f"scenario file {name!r} does not exist (paths are relative to {referrer.name})")
+    if not target.is_file():
+        what = "a directory" if target.is_dir() else "not a regular file"
+        raise error(referrer, key, f"{name!r} is {what}; expected a scenario .toml file")
+    return target
 
 
 def check_positive_number(value, path, key, upper, integer=False):
@@ -78,12 +95,11 @@ def check_positive_number(value, path, key, upper, integer=False):
 
 
 def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
-    """Read, resolve `extends`, and validate a scenario file."""
+    """Read, resolve `extends`, and validate a scenario file (`_chain`: the files extending it)."""
     path = Path(path)
-    resolved = path.resolve()
-    if resolved in _chain:
-        cycle = " -> ".join(p.name for p in (*_chain, resolved))
-        raise ScenarioError(_chain[-1], "extends", f"circular extends: {cycle}")
+    if path.resolve() in {p.resolve() for p in _chain}:
+        cycle = " -> ".join(p.name for p in (*_chain, path))
+        raise ScenarioError(_chain[-1], "extends", f"circular extends: {cycle}; a scenario may not extend itself")
     raw = _read_toml(path)
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
@@ -91,16 +107,13 @@ def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
 
     parent = None
     if "extends" in raw:
-        if not isinstance(raw["extends"], str):
-            raise ScenarioError(path, "extends", "must be a file name (string)")
-        target = path.parent / raw["extends"]
-        if not target.exists():
-            raise ScenarioError(path, "extends", f"extended file {raw['extends']!r} does not exist")
-        parent = load_scenario(target, (*_chain, resolved))
+        parent = load_scenario(referenced_scenario(path, "extends", raw["extends"]), (*_chain, path))
 
     for key in ("name", "description"):
         if key in raw and not isinstance(raw[key], str):
             raise ScenarioError(path, key, "must be a string")
+    if "name" in raw and not is_file_name(raw["name"]):
+        raise ScenarioError(path, "name", f"{raw['name']!r}: must be letters, digits, '_', '-' or '.' (it names the result files)")
 
     parameters = dict(parent.parameters) if parent else {}
     table = raw.get("parameters", {})

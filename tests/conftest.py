@@ -15,6 +15,20 @@ def small_model():
     return model
 
 
+@pytest.fixture(scope="session")
+def small_result(tmp_path_factory):
+    """A result file of the baseline (one run at scale 0.002) as `sim run` writes it."""
+    from pathlib import Path
+
+    from sim.output import write_atomic
+    from sim.runner import ensemble
+    from sim.scenario import load_scenario
+
+    path = tmp_path_factory.mktemp("small_result") / "baseline.nc"
+    write_atomic(ensemble(load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"), [1], 0.002), path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def declared_defaults():
     """Run a test module on the declared parameter defaults rather than calibration/params.toml

@@ -5,21 +5,33 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+FIT_TABLE = "calibration_fit.csv"  # written by --report into --out
+FIT_FIGURE = "calibration_fit.png"
+FACTS_FIGURE = "calibration_facts.png"
+
 
 def register(commands) -> None:
+    from sim.cli import positive_float, positive_int
+
     parser = commands.add_parser("calibrate", help="fit the free parameters to the documents' figures (method of simulated moments)")
     parser.add_argument("--quick", action="store_true", help="a small search (about five minutes)")
-    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    parser.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: every core)")
     parser.add_argument("--report", action="store_true",
                         help="do not fit: run the calibrated baseline and print the fit table, writing it to --out")
-    parser.add_argument("--seeds", type=int, default=10, help="runs for --report (default 10)")
-    parser.add_argument("--scale", type=float, default=None, help="scale for --report (default: the calibration's)")
-    parser.add_argument("--out", default="outputs", help="directory for the --report table (default: outputs)")
+    parser.add_argument("--seeds", type=positive_int, default=10, help="runs for --report (default 10)")
+    parser.add_argument("--scale", type=positive_float, default=None, help="scale for --report, (0, 1] (default: the calibration's)")
+    parser.add_argument("--out", default="outputs", help="directory for the --report table and figures (default: outputs)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --report table and figures")
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    from sim.calibrate import calibrate, format_fit_table, load_settings, write_parameters
+    if args.report:
+        from sim.output import check_output_path
+
+        for name in (FIT_TABLE, FIT_FIGURE, FACTS_FIGURE):  # before the heavy imports and any work
+            check_output_path(Path(args.out) / name, args.overwrite)
+    from sim.calibrate import calibrate, load_settings, write_parameters
 
     settings = load_settings(quick=args.quick)
     if args.report:
@@ -39,21 +51,22 @@ def report(args, settings) -> int:
     import xarray as xr
 
     from sim.calibrate import fit_table, format_fit_table
-    from sim.errors import OutputError
+    from sim.calibration_report import facts_figure, facts_text, fit_figure
     from sim.output import atomic_target
+    from sim.plotting import save_png
     from sim.runner import default_seeds, simulate
     from sim.scenario import load_scenario
 
-    out = Path(args.out)
-    if not out.is_dir():
-        raise OutputError(out, None, "output directory does not exist")
+    path = Path(args.out) / FIT_TABLE
     scale = args.scale or settings.scale
     scenario = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml")
     dataset = xr.concat([simulate(scenario, seed, scale) for seed in default_seeds(args.seeds)], dim="run")
     rows = fit_table(dataset, settings)
-    print(f"calibrated baseline, {args.seeds} runs at scale {scale}")
+    described = f"calibrated baseline, {args.seeds} runs at scale {scale}"
+    print(described)
     print(format_fit_table(rows))
-    path = out / "calibration_fit.csv"
+    print()
+    print(facts_text(dataset))
     with atomic_target(path) as temporary:
         with open(temporary, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
@@ -62,5 +75,7 @@ def report(args, settings) -> int:
             for r in rows:
                 writer.writerow([r.key, r.role, r.measure, r.year, r.unit, r.document, r.model_mean, r.model_low,
                                  r.model_high, r.error, r.standardized, r.within_tolerance])
-    print(f"wrote {path}")
+    save_png(fit_figure(dataset, f"The documents' figures against the {described}"), path.parent / FIT_FIGURE)
+    save_png(facts_figure(dataset, f"Stylized facts of the {described}"), path.parent / FACTS_FIGURE)
+    print(f"wrote {path}, {path.parent / FIT_FIGURE} and {path.parent / FACTS_FIGURE}")
     return 0

@@ -41,10 +41,7 @@ def output_name(names: list[str]) -> str:
 
 
 def command_compare(args) -> int:
-    from sim.compare import report, run_comparison
     from sim.errors import InputError
-    from sim.output import check_output_path, write_atomic
-    from sim.runner import default_seeds
     from sim.scenario import load_scenario
 
     if len(args.scenarios) < 2:
@@ -54,8 +51,13 @@ def command_compare(args) -> int:
     for path, scenario in zip(args.scenarios, scenarios):
         if names.count(scenario.name) > 1:
             raise InputError(path, "name", f"scenario name '{scenario.name}' is given twice; names label the `scenario` dimension")
+    from sim.output import check_output_path, write_atomic
+
     target = Path(args.out) / output_name(names)
     check_output_path(target, args.overwrite)
+    from sim.compare import report, run_comparison
+    from sim.runner import default_seeds
+
     seeds = default_seeds(args.seeds or scenarios[0].seeds)
     scale = args.scale if args.scale is not None else scenarios[0].scale
     started = time.perf_counter()

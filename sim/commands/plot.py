@@ -31,14 +31,16 @@ def output_stem(paths: list[Path]) -> str:
 
 
 def command_plot(args) -> int:
-    from sim.output import check_output_path
-    from sim.plotting import check_variables, figure_plan, save_png
+    from sim.output import check_output_directory, check_output_path
     from sim.results import load_results
 
     paths = [Path(p) for p in args.results]
-    variables = check_variables(args.vars) if args.vars else None
-    results = load_results(paths)
     out_dir = Path(args.out) if args.out else paths[0].parent
+    check_output_directory(out_dir)
+    results = load_results(paths)
+    from sim.plotting import check_variables, figure_plan, save_png
+
+    variables = check_variables(args.vars) if args.vars else None
     plan = figure_plan(results, variables)
     targets = [out_dir / f"{output_stem(paths)}_{group.slug}.png" for group, _ in plan]
     for target in targets:

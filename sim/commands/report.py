@@ -21,15 +21,16 @@ def register(commands) -> None:
 
 def command_report(args) -> int:
     from sim.output import atomic_target, check_output_path
-    from sim.plotting import check_variables
-    from sim.report import build_report
     from sim.results import load_results
 
     paths = [Path(p) for p in args.results]
     target = Path(args.output) if args.output else paths[0].with_name(f"{paths[0].stem}_report.html")
-    variables = check_variables(args.vars) if args.vars else None
     check_output_path(target, args.overwrite)
     results = load_results(paths)
+    from sim.plotting import check_variables
+    from sim.report import build_report
+
+    variables = check_variables(args.vars) if args.vars else None
     text = build_report(results, variables)
     with atomic_target(target) as temporary:
         temporary.write_text(text, encoding="utf-8")

@@ -19,15 +19,21 @@ def _seconds(text: str) -> float:
 
 
 def command_sweep(args) -> int:
-    from sim.sweep.analysis import analyse, format_table, write_tables
-    from sim.sweep.design import sample_count
-    from sim.sweep.execute import default_workers, run_sweep
-    from sim.sweep.figures import write_figures
+    from pathlib import Path
+
+    from sim.output import check_output_directory
     from sim.sweep.spec import load_sweep
 
     if args.scheduler is not None and args.workers is not None:
         raise InputError(None, "--workers", "sets the local process pool; a Dask cluster's workers are set where it is started (drop --workers or --scheduler)")
     spec = load_sweep(args.sweep, scale=args.scale)
+    out = Path(args.out)
+    check_output_directory(out if out.exists() else out.parent)  # a missing OUT is created inside an existing folder
+    from sim.sweep.analysis import analyse, format_table, write_tables
+    from sim.sweep.design import sample_count
+    from sim.sweep.execute import default_workers, run_sweep
+    from sim.sweep.figures import write_figures
+
     samples = sample_count(spec)
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{min(args.workers or default_workers(), samples)} local worker(s)"
     scale = getattr(spec.model, "scale", None)

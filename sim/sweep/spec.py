@@ -43,6 +43,7 @@ from pathlib import Path
 
 from sim.errors import InputError
 from sim.parameters import did_you_mean
+from sim.output import is_file_name
 from sim.sweep.models import MODELS
 
 METHODS = ("grid", "oat", "morris", "sobol", "lhs")
@@ -130,6 +131,8 @@ def _read(path: Path) -> dict:
         raise SweepError(path, None, "no such sweep file")
     if path.is_dir():
         raise SweepError(path, None, "is a directory, expected a sweep .toml file")
+    if not path.is_file():  # a device or a pipe could be read forever
+        raise SweepError(path, None, "is not a regular file, expected a sweep .toml file")
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
@@ -196,11 +199,9 @@ def _model(raw, path, scale_override):
         return cls, names, None
     if "scenario" not in raw:
         raise SweepError(path, "scenario", "missing: the base scenario file, relative to the sweep file")
-    if not isinstance(raw["scenario"], str):
-        raise SweepError(path, "scenario", "must be a file name (string)")
-    from sim.scenario import check_positive_number, load_scenario
+    from sim.scenario import check_positive_number, load_scenario, referenced_scenario
 
-    scenario = load_scenario(path.parent / raw["scenario"])
+    scenario = load_scenario(referenced_scenario(path, "scenario", raw["scenario"], SweepError))
     scale = scenario.scale
     if "scale" in raw:
         scale = float(check_positive_number(raw["scale"], path, "scale", 1.0))
@@ -330,7 +331,7 @@ def load_sweep(path: str | Path, scale: float | None = None) -> SweepSpec:
         if key in raw and not isinstance(raw[key], str):
             raise SweepError(path, key, "must be a string")
     name = raw.get("name", path.stem)
-    if not name or not all(c.isalnum() or c in "_-." for c in name):
+    if not is_file_name(name):
         raise SweepError(path, "name", "must be letters, digits, '_', '-' or '.' (it names the output directory)")
 
     method = raw.get("method")

@@ -1,0 +1,2 @@
+# Not NetCDF: a text file named .nc.
+name = "baseline"

@@ -1,0 +1,129 @@
+"""Atomic writes (issue 8, item 2): a command killed with SIGKILL at any moment leaves the earlier
+result intact and never a partial file under a final name (only hidden `.NAME.*.tmp` files, which
+are never read, may stay behind). Sweeps are killed in tests/test_sweep.py."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import xarray as xr
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+PNG_SIGNATURE, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
+EARLIER = b"the earlier file\n"
+
+
+def sim(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "sim", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def temporaries(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp"))
+
+
+def temporary_holds(directory: Path, prefix: str, size: int) -> bool:
+    """A temporary file of that output exists with at least `size` bytes."""
+    for name in temporaries(directory):
+        try:
+            if name.startswith(prefix) and (directory / name).stat().st_size >= size:
+                return True
+        except FileNotFoundError:  # renamed into place meanwhile
+            pass
+    return False
+
+
+def finals(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if not p.name.startswith("."))
+
+
+def whole_png(path: Path) -> bool:
+    data = path.read_bytes()
+    return data.startswith(PNG_SIGNATURE) and data.endswith(PNG_END)
+
+
+def kill(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL, "the command ended before it was killed"
+    process.stderr.close()
+
+
+# When `sim run` is killed: after a fixed time, or as soon as the temporary file of an output holds
+# that many bytes (the NetCDF takes a second to write; the figure's file is made before it is drawn).
+MOMENTS = {"after-1s": 1.0, "after-3s": 3.0, "writing-netcdf": (".baseline.nc.", 1), "drawing-figure": (".baseline.png.", 0)}
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_run_killed_at_any_moment_keeps_the_earlier_result_or_writes_the_whole_new_one(tmp_path, small_result, moment):
+    shutil.copy(small_result, tmp_path / "baseline.nc")  # the earlier result: one run at scale 0.002
+    (tmp_path / "baseline.png").write_bytes(EARLIER)
+    process = sim("run", str(BASELINE), "--scale", "0.005", "--seeds", "2", "--out", str(tmp_path), "--overwrite")
+    when = MOMENTS[moment]
+    if isinstance(when, float):
+        time.sleep(when)
+    else:
+        while not temporary_holds(tmp_path, *when):
+            assert process.poll() is None, f"the run ended before it wrote {when[0]}*.tmp: {process.stderr.read()}"
+            time.sleep(0.001)
+    kill(process)
+
+    assert finals(tmp_path) == ["baseline.nc", "baseline.png"]
+    assert all(name.startswith((".baseline.nc.", ".baseline.png.")) for name in temporaries(tmp_path))
+    with xr.open_dataset(tmp_path / "baseline.nc", engine="h5netcdf") as result, \
+            xr.open_dataset(small_result, engine="h5netcdf") as earlier:
+        result.load()  # every variable reads back whole
+        if result.attrs["scale"] == 0.005:
+            assert result.sizes["run"] == 2 and list(result["seed"].values) == [1, 2]
+        else:
+            xr.testing.assert_identical(result, earlier)
+    if moment == "drawing-figure":  # the NetCDF is renamed into place before the figure is begun
+        assert result.attrs["scale"] == 0.005
+    figure = tmp_path / "baseline.png"
+    assert figure.read_bytes() == EARLIER or whole_png(figure)
+
+
+# A command run with its writer replaced by one that writes half a file and then kills the process
+# with SIGKILL: the kill lands in the middle of writing, every time.
+DIE_WHILE_WRITING = """
+import os, signal, sys
+from pathlib import Path
+import {module} as patched
+
+def die_while_writing(self, *args, **kwargs):
+    target = self if isinstance(self, Path) else Path(args[0])
+    with open(target, "wb") as handle:
+        handle.write(b"half a file")
+        handle.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+{attribute} = die_while_writing
+from sim.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+WRITERS = {  # command -> (the writer patched, its arguments, the final file)
+    "report": ("pathlib", "patched.Path.write_text", ("report", "{result}", "--vars", "exports", "-o", "{out}/report.html", "--overwrite"),
+               "report.html"),
+    "plot": ("matplotlib.figure", "patched.Figure.savefig", ("plot", "{result}", "--vars", "exports", "--out", "{out}", "--overwrite"),
+             "baseline_trade.png"),
+}
+
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_report_and_plot_killed_while_writing_keep_the_earlier_file(tmp_path, small_result, command):
+    module, attribute, args, final = WRITERS[command]
+    result = tmp_path / "baseline.nc"
+    shutil.copy(small_result, result)
+    (tmp_path / final).write_bytes(EARLIER)
+    prelude = DIE_WHILE_WRITING.format(module=module, attribute=attribute)
+    argv = [arg.format(result=result, out=tmp_path) for arg in args]
+    process = subprocess.run([sys.executable, "-c", prelude, *argv], capture_output=True, text=True, timeout=300)
+    assert process.returncode == -signal.SIGKILL, process.stderr
+    assert (tmp_path / final).read_bytes() == EARLIER
+    assert finals(tmp_path) == sorted(["baseline.nc", final])
+    assert [name.startswith(f".{final}.") for name in temporaries(tmp_path)] == [True]  # the half file, hidden
