@@ -29,6 +29,25 @@ N_SEGMENTS = len(taxonomy.SEGMENTS)
 MAX_ENTRY_MULTIPLE = 2.0  # more entrants in a year than twice the 2012 firms means the run has diverged
 
 
+def next_demand(model, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """This year's domestic and export demand by market (M RMB) from last year's: domestic demand grows
+    with nominal GDP at each market's income elasticity (sim.rules.market); export demand with world
+    demand, relative unit labour cost and technology (sim.rules.trade). `model` supplies last year's
+    demand, market productivity and R&D intensity (IndustryModel, or the Mesa reference)."""
+    p, macro = model.params, model.macro
+    elasticity = p["domestic_demand_elasticity_scale"] * model.market_elasticity_base + p["emerging_elasticity_premium"] * model.market_emerging
+    domestic = model.domestic_demand * market.domestic_demand_factor(macro.rate("gdp_nominal_growth", year), elasticity)
+    productivity_growth = model.market_productivity[-1] / model.market_productivity[-2]
+    unit_labour_cost_growth = (1.0 + macro.rate("wage_growth", year)) / productivity_growth - 1.0
+    technology_growth = np.divide(model.market_rd_intensity[-1], model.market_rd_intensity[-2],
+                                  out=np.ones(model.n_markets), where=model.market_rd_intensity[-2] > 0) - 1.0
+    exports = model.export_demand * trade.export_demand_factor(
+        macro.rate("world_demand_growth", year), macro.rate("world_price_growth", year), unit_labour_cost_growth,
+        p["export_price_elasticity"], technology_growth, p["export_technology_elasticity"],
+    )
+    return domestic, exports
+
+
 class IndustryModel(mesa.Model):
     """Industrial firms of China, 2012 to 2035, one step per year.
 
@@ -184,16 +203,7 @@ class IndustryModel(mesa.Model):
             self.export_demand = np.maximum(self.export_demand - lost_exports, 0.0)
 
         # 2. demand by market
-        elasticity = p["domestic_demand_elasticity_scale"] * self.market_elasticity_base + p["emerging_elasticity_premium"] * self.market_emerging
-        self.domestic_demand = self.domestic_demand * market.domestic_demand_factor(macro.rate("gdp_nominal_growth", year), elasticity)
-        productivity_growth = self.market_productivity[-1] / self.market_productivity[-2]
-        unit_labour_cost_growth = (1.0 + wage_growth) / productivity_growth - 1.0
-        technology_growth = np.divide(self.market_rd_intensity[-1], self.market_rd_intensity[-2],
-                                      out=np.ones(self.n_markets), where=self.market_rd_intensity[-2] > 0) - 1.0
-        self.export_demand = self.export_demand * trade.export_demand_factor(
-            macro.rate("world_demand_growth", year), macro.rate("world_price_growth", year), unit_labour_cost_growth,
-            p["export_price_elasticity"], technology_growth, p["export_technology_elasticity"],
-        )
+        self.domestic_demand, self.export_demand = next_demand(self, year)
         export_demand = self.export_demand  # the world's demand path; a trade shock shifts this year's level
         if levers[TRADE_SHOCK, 0] != 0.0:
             export_demand = export_demand * trade.export_demand_shock(self.market_industry, self.levers.industry_mask(TRADE_SHOCK),

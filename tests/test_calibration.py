@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from sim import calibrate as calibration
-from sim.calibration_data import Target, load_targets
+from sim.calibration_data import Target
 from sim.parameters import CALIBRATED_FILE, load_declaration
 
 

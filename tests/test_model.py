@@ -5,11 +5,9 @@ import pytest
 import xarray as xr
 
 from sim.indicators import CONTRACT, VARIABLES
-from sim.macro import YEARS
 from sim.output import run_dataset
 from sim.runner import simulate
 from sim.scenario import load_scenario
-from tests.conftest import SMALL_SCALE
 
 
 def test_aggregates_equal_weighted_sums_of_firms(small_model):
