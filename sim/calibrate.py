@@ -46,6 +46,7 @@ class Settings:
     blocks: tuple[tuple[str, ...], ...]
     relative_tolerance: float
     share_tolerance: float
+    small_share_tolerance: float
 
 
 def load_settings(quick: bool = False) -> Settings:
@@ -59,7 +60,8 @@ def load_settings(quick: bool = False) -> Settings:
     if unknown or len(set(free)) != len(free):
         raise ValueError(f"{SETTINGS_FILE}: blocks must name declared parameters once each (unknown: {unknown})")
     return Settings(free, tuple(mode["seeds"]), float(mode["scale"]), int(mode["search_points"]), int(mode["rounds"]),
-                    int(mode["block_evaluations"]), blocks, float(raw["relative_tolerance"]), float(raw["share_tolerance_points"]))
+                    int(mode["block_evaluations"]), blocks, float(raw["relative_tolerance"]), float(raw["share_tolerance_points"]),
+                    float(raw["small_share_relative_tolerance"]))
 
 
 # ------------------------------------------------------------------------- moments
@@ -102,8 +104,13 @@ def measure(dataset, target: Target) -> np.ndarray:
 
 
 def tolerance(target: Target, settings: Settings) -> float:
-    """Absolute tolerance of a good fit: 1 point for shares, 5% of the value otherwise."""
-    return settings.share_tolerance if target.unit in SHARE_UNITS else settings.relative_tolerance * abs(target.value)
+    """Absolute tolerance of a good fit: 5% of the value for levels and counts; 1 point for shares and
+    growth rates, but no more than 10% of a small share's value (R&D intensity 1.55%: 0.155 points)."""
+    if target.unit not in SHARE_UNITS:
+        return settings.relative_tolerance * abs(target.value)
+    if target.unit == "% yoy":
+        return settings.share_tolerance
+    return min(settings.share_tolerance, settings.small_share_tolerance * abs(target.value))
 
 
 def fit_targets() -> list[Target]:
