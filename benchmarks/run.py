@@ -60,7 +60,7 @@ from mesa_reference import run_reference
 result = run_reference(float(sys.argv[1]), seed=1, last_year=int(sys.argv[2]))
 print(json.dumps({
     "engine": "mesa", "scale": float(sys.argv[1]), "years": int(sys.argv[2]) - 2012, "firm_years": result["firm_years"],
-    "simulate_s": result["elapsed_s"], "firm_years_per_s": result["firm_years"] / result["elapsed_s"],
+    "simulate_s": result["seconds"], "firm_years_per_s": result["firm_years_per_s"],
     "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
 """
