@@ -41,24 +41,22 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {text}")
-    return value
+def number_argument(convert, allowed: str, accept, kind: str = "a number"):
+    """An argparse type: the text converted by `convert` (int or float), refused with "must <allowed>"
+    unless `accept(value)`."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {kind}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must {allowed}, got {text}")
+        return value
+    return parse
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+positive_float = number_argument(float, "lie in (0, 1]", lambda value: 0 < value <= 1)  # a scale
+positive_int = number_argument(int, "be at least 1", lambda value: value >= 1, "a whole number")
 
 
 def summary_table(dataset) -> str:

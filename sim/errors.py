@@ -27,5 +27,29 @@ class OutputError(InputError):
     """An output path cannot be written (missing directory, existing file without --overwrite)."""
 
 
+def read_toml(path, error: type[InputError] = InputError, kind: str = "scenario") -> dict:
+    """A user's TOML file as a dict; anything wrong (missing, a directory or device, not text,
+    malformed) raises `error` naming the file."""
+    import tomllib
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        raise error(path, None, f"no such {kind} file")
+    if path.is_dir():
+        raise error(path, None, f"is a directory, expected a {kind} .toml file")
+    if not path.is_file():  # a device or a pipe could be read forever
+        raise error(path, None, f"is not a regular file, expected a {kind} .toml file")
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except UnicodeDecodeError:
+        raise error(path, None, "is not a text TOML file") from None
+    except tomllib.TOMLDecodeError as parse_error:
+        raise error(path, None, f"malformed TOML: {parse_error}") from None
+    except OSError as os_error:
+        raise error(path, None, f"cannot be read: {os_error.strerror}") from None
+
+
 class ModelDivergence(RuntimeError):
     """A parameter set drove the model outside any meaningful range (e.g. firm numbers exploding)."""

@@ -20,11 +20,10 @@ Every fault raises ScenarioError naming the file and the key, with what is allow
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.errors import InputError, ScenarioError
+from sim.errors import InputError, ScenarioError, read_toml
 from sim.levers import LeverSetting, parse_levers
 from sim.macro import GROWTH_PATHS, MacroPaths, build_macro, expand_years
 from sim.output import is_file_name
@@ -51,24 +50,6 @@ class Scenario:
     def lever_summary(self) -> str:
         """The levers pulled, one per `;` ('' when none), for provenance attributes."""
         return "; ".join(setting.describe() for setting in self.levers.values() if setting.intensity != 0.0)
-
-
-def _read_toml(path: Path) -> dict:
-    if not path.exists():
-        raise ScenarioError(path, None, "no such scenario file")
-    if path.is_dir():
-        raise ScenarioError(path, None, "is a directory, expected a scenario .toml file")
-    if not path.is_file():  # a device or a pipe could be read forever
-        raise ScenarioError(path, None, "is not a regular file, expected a scenario .toml file")
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except UnicodeDecodeError:
-        raise ScenarioError(path, None, "is not a text TOML file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(path, None, f"malformed TOML: {error}") from None
-    except OSError as error:
-        raise ScenarioError(path, None, f"cannot be read: {error.strerror}") from None
 
 
 def referenced_scenario(referrer: Path, key: str, name: object, error: type[InputError] = ScenarioError) -> Path:
@@ -100,7 +81,7 @@ def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
     if path.resolve() in {p.resolve() for p in _chain}:
         cycle = " -> ".join(p.name for p in (*_chain, path))
         raise ScenarioError(_chain[-1], "extends", f"circular extends: {cycle}; a scenario may not extend itself")
-    raw = _read_toml(path)
+    raw = read_toml(path, ScenarioError, "scenario")
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
             raise ScenarioError(path, key, f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}")

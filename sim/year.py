@@ -25,6 +25,7 @@ chunk order, so the result is the same for any number of threads.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -257,37 +258,35 @@ def commit_rows(start, stop, chunk, alive, weight, market_of, employment, produc
             sums[chunk, 3, m] += weight[i] * revenue[i]
 
 
-def firm_year(alive, weight, firm_class, ladder_rung, industry, emerging, region, digital_stage, age, market_share,
-              revenue, previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
-              patent_stock, energy_intensity, energy_use, carbon_intensity, cash, debt, receivables, illiquid,
-              va_ratio, capital_to_revenue, manufacturing, market_productivity, demand_growth, n_markets, n_industries,
-              year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, sme_revenue_limit,
-              innovation_draws, key_innovation, key_digital, key_ladder, p_market, p_innovation, p_digital, p_finance,
-              p_energy, p_ladder, levers, wage_factor, key_levers, p_levers, threads=1):
+# The year's inputs, in order: firm_rows' parameters between the chunk bounds and what firm_year computes.
+_PARAMETERS = tuple(inspect.signature(firm_rows.py_func).parameters)
+FIRM_YEAR_INPUTS = _PARAMETERS[3:_PARAMETERS.index("market_of")]
+
+
+def firm_year(*inputs, threads=1):
     """Advance every live firm by one year (columns updated in place), in row chunks on `threads` threads.
 
-    levers: the year's lever table (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor
-    per row (1 except for firms that moved inland); key_levers: key of the "levers" stream.
+    inputs: the firm columns, market arrays, scalars, random keys and rule parameters named in
+    FIRM_YEAR_INPUTS (the parameters of firm_rows), among them levers: the year's lever table
+    (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor per row (1 except for firms
+    that moved inland); key_levers: key of the "levers" stream.
 
     Returns (expected invention patent applications, and by market: the employment-weighted mean
     productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
     lever in M RMB)."""
+    named = dict(zip(FIRM_YEAR_INPUTS, inputs, strict=True))
+    alive, weight, productivity, employment, rd_spending, revenue = (
+        named[name] for name in ("alive", "weight", "productivity", "employment", "rd_spending", "revenue"))
+    n_markets = named["n_markets"]
     n = alive.size
-    inputs = market_inputs(alive, weight, firm_class, industry, emerging, region, digital_stage, revenue, productivity,
-                           n_markets, n_industries)
-    market_of = inputs[0]
+    market = market_inputs(*(named[name] for name in ("alive", "weight", "firm_class", "industry", "emerging", "region",
+                                                      "digital_stage", "revenue", "productivity", "n_markets", "n_industries")))
+    market_of = market[0]
     index = market_index(market_of, weight, n_markets)
     new_productivity = productivity.copy()
     fiscal = partial_sums(n, N_LEVERS)
     patents = partial_sums(n)
-    run_chunks(firm_rows, n, alive, weight, firm_class, ladder_rung, industry, emerging, region, digital_stage, age, market_share,
-              revenue, previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
-              patent_stock, energy_intensity, energy_use, carbon_intensity, cash, debt, receivables, illiquid,
-              va_ratio, capital_to_revenue, manufacturing, market_productivity, demand_growth, n_markets, n_industries,
-              year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, sme_revenue_limit,
-              innovation_draws, key_innovation, key_digital, key_ladder, p_market, p_innovation, p_digital, p_finance,
-              p_energy, p_ladder, levers, wage_factor, key_levers, p_levers,
-               *inputs, *index, new_productivity, fiscal, patents, threads=threads)
+    run_chunks(firm_rows, n, *inputs, *market, *index, new_productivity, fiscal, patents, threads=threads)
     sums = partial_sums(n, 4, n_markets)
     run_chunks(commit_rows, n, alive, weight, market_of, employment, productivity, new_productivity, rd_spending, revenue,
                sums, threads=threads)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 
 def register(commands) -> None:
+    from sim.cli import positive_float, positive_int
+
     compare = commands.add_parser(
         "compare",
         help="run scenarios on the same seeds; print differences from the first with 90%% bands, costs and goal checks",
@@ -16,24 +18,14 @@ def register(commands) -> None:
                     "one NetCDF file with a `scenario` dimension.",
     )
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML); the first is the reference")
-    compare.add_argument("--seeds", type=_positive_int, default=None,
+    compare.add_argument("--seeds", type=positive_int, default=None,
                          help="runs per scenario (seeds 1..N, the same for all); default: the first scenario's `seeds`")
-    compare.add_argument("--scale", type=_scale, default=None, help="share of real firms simulated, (0, 1]; default: the first scenario's `scale`")
+    compare.add_argument("--scale", type=positive_float, default=None, help="share of real firms simulated, (0, 1]; default: the first scenario's `scale`")
     compare.add_argument("--out", default="outputs", help="output directory (default: outputs)")
     compare.add_argument("--overwrite", action="store_true", help="replace an existing comparison file")
     compare.set_defaults(handler=command_compare)
 
 
-def _positive_int(text: str) -> int:
-    from sim.cli import positive_int
-
-    return positive_int(text)
-
-
-def _scale(text: str) -> float:
-    from sim.cli import positive_float
-
-    return positive_float(text)
 
 
 def output_name(names: list[str]) -> str:

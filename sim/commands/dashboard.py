@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
+from sim.cli import number_argument
 
 DEFAULT_SCALE = 0.01  # share of real firms in the dashboard's model: a step takes a fraction of a second
 SCALE_ENV = "SIM_DASHBOARD_SCALE"  # how the scale reaches the Solara app
 
 
-def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must lie in 1-65535, got {text}")
-    return value
+port_number = number_argument(int, "lie in 1-65535", lambda value: 1 <= value <= 65535, "a whole number")
 
 
 def register(commands) -> None:

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
-from sim.cli import positive_float, positive_int
+from sim.cli import number_argument, positive_float, positive_int
 from sim.errors import InputError
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
+_seconds = number_argument(float, "be 0 or more", lambda value: value >= 0, "a number of seconds")
 
 
 def command_sweep(args) -> int:

@@ -37,11 +37,10 @@ Every fault raises InputError naming the file and the key, with what is allowed.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.errors import InputError
+from sim.errors import InputError, read_toml
 from sim.parameters import did_you_mean
 from sim.output import is_file_name
 from sim.sweep.models import MODELS
@@ -124,24 +123,6 @@ class SweepSpec:
     def problem(self) -> dict:
         """SALib's problem: names and bounds."""
         return {"num_vars": len(self.inputs), "names": self.names, "bounds": [[i.lower, i.upper] for i in self.inputs]}
-
-
-def _read(path: Path) -> dict:
-    if not path.exists():
-        raise SweepError(path, None, "no such sweep file")
-    if path.is_dir():
-        raise SweepError(path, None, "is a directory, expected a sweep .toml file")
-    if not path.is_file():  # a device or a pipe could be read forever
-        raise SweepError(path, None, "is not a regular file, expected a sweep .toml file")
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except UnicodeDecodeError:
-        raise SweepError(path, None, "is not a text TOML file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise SweepError(path, None, f"malformed TOML: {error}") from None
-    except OSError as error:
-        raise SweepError(path, None, f"cannot be read: {error.strerror}") from None
 
 
 def _number(value, path, key, kind, lowest):
@@ -323,7 +304,7 @@ def _outputs(raw, path, available, years, input_names) -> tuple[Output, ...]:
 def load_sweep(path: str | Path, scale: float | None = None) -> SweepSpec:
     """Read and validate a sweep file; `scale` overrides the file's and the scenario's."""
     path = Path(path)
-    raw = _read(path)
+    raw = read_toml(path, SweepError, "sweep")
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
             raise SweepError(path, key, f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}")
