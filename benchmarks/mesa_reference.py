@@ -235,9 +235,11 @@ class ReferenceModel(mesa.Model):
         self.calibration = source.calibration
         self.patent_yield = source.calibration.patent_yield
         self.assumptions = source.assumptions
-        self.wage, self.price_index, self.world_mfg_va = source.wage, source.price_index, source.world_mfg_va
+        self.wage, self.price_index, self.rest_of_world_mfg_va = source.wage, source.price_index, source.rest_of_world_mfg_va
         self.demand, self.export_demand, self.domestic_demand = (source.demand.copy(), source.export_demand.copy(),
                                                                  source.domestic_demand.copy())
+        self.world_export_demand = source.world_export_demand.copy()
+        self.domestic_value_added = source.domestic_value_added.copy()
         self.demand_growth = source.demand_growth.tolist()
         self.market_productivity = [a.copy() for a in source.market_productivity]
         self.market_rd_intensity = [a.copy() for a in source.market_rd_intensity]
@@ -300,7 +302,7 @@ class ReferenceModel(mesa.Model):
         previous_price_index = self.price_index
         self.wage *= 1.0 + wage_growth
         self.price_index *= price_change
-        self.world_mfg_va *= 1.0 + macro.rate("world_mfg_growth", year)
+        self.rest_of_world_mfg_va *= 1.0 + macro.rate("rest_of_world_mfg_growth", year)
         self.labour_cost_index = self.wage / self.calibration.wage
         self.va_ratio = production.value_added_ratios(self.va_ratio_2012, p["value_added_ratio_trend"], year - FIRST_YEAR).tolist()
         self.carbon_factor_change = macro.rate("carbon_factor_change", year)
@@ -312,7 +314,8 @@ class ReferenceModel(mesa.Model):
             agent.remove()
 
         # 2. demand by market
-        self.domestic_demand, self.export_demand = next_demand(self, year)
+        (self.domestic_demand, self.domestic_value_added, self.export_demand,
+         self.world_export_demand) = next_demand(self, year)
         demand = self.domestic_demand + self.export_demand
         self.demand_growth = (np.divide(demand, self.demand, out=np.zeros(self.n_markets), where=self.demand > 0) - 1.0).tolist()
         self.demand = demand

@@ -86,7 +86,7 @@ class YearContext:
 
     year: int
     gdp: float  # trillion RMB
-    world_mfg_va: float  # trillion RMB
+    rest_of_world_mfg_va: float  # trillion RMB: world manufacturing value added outside China
     price_index: float  # industrial deflator, 2012 = 1
     price_change: float  # this year's deflator over last year's
     patent_applications: float
@@ -205,7 +205,7 @@ def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equip
         "hightech_share": 100.0 * over(table, Q_VA, ABOVE, HIGH_TECH) / above_va,
         "equipment_share": 100.0 * over(table, Q_VA, ABOVE, EQUIPMENT) / above_va,
         "sei_share_gdp": 100.0 * over(table, Q_VA, EMERGING) / TRILLION / context.sei_industrial_fraction / context.gdp,
-        "world_mfg_share": 100.0 * manufacturing_va / context.world_mfg_va,
+        "world_mfg_share": 100.0 * manufacturing_va / (manufacturing_va + context.rest_of_world_mfg_va),
         "rd_spend_mfg": rd_mfg / TRILLION,
         "rd_intensity_mfg": 100.0 * rd_mfg / over(table, Q_REVENUE, ABOVE, MANUFACTURING),
         "invention_patent_apps": float(context.patent_applications),

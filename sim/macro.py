@@ -22,7 +22,7 @@ GROWTH_PATHS = (
     "industrial_deflator",
     "wage_growth",
     "world_demand_growth",
-    "world_mfg_growth",
+    "rest_of_world_mfg_growth",
     "world_price_growth",
     "carbon_factor_change",
 )
@@ -64,6 +64,7 @@ class MacroPaths:
 
     gdp_nominal: np.ndarray  # trillion RMB
     growth: Mapping[str, np.ndarray]
+    world_goods_imports_2012: float  # trillion RMB
 
     def rate(self, name: str, year: int) -> float:
         return float(self.growth[name][year - FIRST_YEAR])
@@ -83,4 +84,4 @@ def build_macro(overrides: Mapping[str, Mapping[str, float]] | None = None, file
         if name not in GROWTH_PATHS:
             raise ScenarioError(file, f"macro.{name}", f"unknown macro path{did_you_mean(name, GROWTH_PATHS)}; allowed: {', '.join(GROWTH_PATHS)}")
     gdp = raw["gdp_nominal_2012"]["value"] * np.cumprod(1.0 + growth["gdp_nominal_growth"])
-    return MacroPaths(gdp_nominal=gdp, growth=growth)
+    return MacroPaths(gdp_nominal=gdp, growth=growth, world_goods_imports_2012=float(raw["world_goods_imports_2012"]["value"]))

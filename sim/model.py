@@ -7,6 +7,8 @@ orchestrates the yearly steps; firms are rows of numpy columns (sim.firms), not 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import mesa
 import numpy as np
 
@@ -29,23 +31,42 @@ N_SEGMENTS = len(taxonomy.SEGMENTS)
 MAX_ENTRY_MULTIPLE = 2.0  # more entrants in a year than twice the 2012 firms means the run has diverged
 
 
-def next_demand(model, year: int) -> tuple[np.ndarray, np.ndarray]:
-    """This year's domestic and export demand by market (M RMB) from last year's: domestic demand grows
-    with nominal GDP at each market's income elasticity (sim.rules.market); export demand with world
-    demand, relative unit labour cost and technology (sim.rules.trade). `model` supplies last year's
-    demand, market productivity and R&D intensity (IndustryModel, or the Mesa reference)."""
+class Demand(NamedTuple):
+    """A year's demand by market, M RMB."""
+
+    domestic: np.ndarray  # revenue: domestic value added over the value-added ratio
+    domestic_value_added: np.ndarray
+    exports: np.ndarray
+    world_exports: np.ndarray  # the world's import demand for the market's goods
+
+
+def next_demand(model, year: int) -> Demand:
+    """This year's demand by market from last year's: domestic demand for value added is a logit share
+    of nominal GDP moving with each market's income elasticity (sim.rules.market), turned into revenue
+    by this year's value-added ratio; exports are China's CES share of world demand, moved by
+    relative unit labour cost and technology (sim.rules.trade). `model` supplies last year's demand,
+    market productivity and R&D intensity, and this year's value-added ratios (IndustryModel, or the
+    Mesa reference)."""
     p, macro = model.params, model.macro
     elasticity = p["domestic_demand_elasticity_scale"] * model.market_elasticity_base + p["emerging_elasticity_premium"] * model.market_emerging
-    domestic = model.domestic_demand * market.domestic_demand_factor(macro.rate("gdp_nominal_growth", year), elasticity)
+    gdp_before, gdp_now = (float(macro.gdp_nominal[y - FIRST_YEAR]) * 1e6 for y in (year - 1, year))  # M RMB
+    domestic_value_added = market.domestic_value_added(model.domestic_value_added, gdp_before, gdp_now, elasticity)
+    domestic = domestic_value_added / np.asarray(model.va_ratio)[model.market_industry]
     productivity_growth = model.market_productivity[-1] / model.market_productivity[-2]
     unit_labour_cost_growth = (1.0 + macro.rate("wage_growth", year)) / productivity_growth - 1.0
     technology_growth = np.divide(model.market_rd_intensity[-1], model.market_rd_intensity[-2],
                                   out=np.ones(model.n_markets), where=model.market_rd_intensity[-2] > 0) - 1.0
-    exports = model.export_demand * trade.export_demand_factor(
-        macro.rate("world_demand_growth", year), macro.rate("world_price_growth", year), unit_labour_cost_growth,
-        p["export_price_elasticity"], technology_growth, p["export_technology_elasticity"],
-    )
-    return domestic, exports
+    odds_factor = trade.export_odds_factor(macro.rate("world_price_growth", year), unit_labour_cost_growth,
+                                           p["export_price_elasticity"], technology_growth, p["export_technology_elasticity"])
+    exports, world = trade.exports_from_share(model.export_demand, model.world_export_demand, odds_factor,
+                                              macro.rate("world_demand_growth", year))
+    return Demand(domestic, domestic_value_added, exports, world)
+
+
+def world_export_demand_2012(export_demand: np.ndarray, macro: MacroPaths) -> np.ndarray:
+    """World import demand by market in 2012 (M RMB): China's exports of the market over China's share
+    of world goods imports, the same share in every market (assumption, calibration/macro_baseline.toml)."""
+    return export_demand * macro.world_goods_imports_2012 * 1e6 / export_demand.sum()
 
 
 class IndustryModel(mesa.Model):
@@ -100,7 +121,8 @@ class IndustryModel(mesa.Model):
         self.capital_to_revenue = np.asarray(self.calibration.capital_to_revenue, dtype=np.float64)
         self.wage = self.calibration.wage
         self.price_index = 1.0
-        self.world_mfg_va = self.calibration.world_mfg_va
+        # World manufacturing = China's + the rest of the world's (an exogenous path), so China's share stays below 100%.
+        self.rest_of_world_mfg_va = self.calibration.world_mfg_va - self._manufacturing_va()
 
         n_industries = len(self.industries)
         self.n_markets = n_industries * N_SEGMENTS
@@ -115,7 +137,9 @@ class IndustryModel(mesa.Model):
         weighted_revenue = np.where(f.alive, f.weight * f.revenue.astype(np.float64), 0.0)
         self.demand = group_sum(weighted_revenue, market_of, self.n_markets)
         self.export_demand = group_sum(weighted_revenue * f.export_share, market_of, self.n_markets)
+        self.world_export_demand = world_export_demand_2012(self.export_demand, macro)
         self.domestic_demand = self.demand - self.export_demand
+        self.domestic_value_added = self.domestic_demand * self.va_ratio[market_industry]
         self.demand_growth = np.zeros(self.n_markets)
         self.market_productivity = [self._market_productivity(market_of)] * 2
         self.market_rd_intensity = [self._market_rd_intensity(market_of)] * 2
@@ -132,6 +156,12 @@ class IndustryModel(mesa.Model):
     # ------------------------------------------------------------------ helpers
     def _markets(self) -> np.ndarray:
         return self.firms.industry.astype(np.intp) * N_SEGMENTS + self.firms.emerging
+
+    def _manufacturing_va(self) -> float:
+        """China's manufacturing value added now (trillion RMB)."""
+        f = self.firms
+        manufacturing = self.industries["manufacturing"][f.industry]
+        return float(np.sum(np.where(f.alive & manufacturing, f.weight * f.value_added.astype(np.float64), 0.0))) / 1e6
 
     def _market_productivity(self, market_of) -> np.ndarray:
         """Employment-weighted mean productivity of each market (the firm wage norm and the unit labour cost)."""
@@ -160,7 +190,7 @@ class IndustryModel(mesa.Model):
         context = YearContext(
             year=self.year,
             gdp=float(self.macro.gdp_nominal[self.year - FIRST_YEAR]),
-            world_mfg_va=self.world_mfg_va,
+            rest_of_world_mfg_va=self.rest_of_world_mfg_va,
             price_index=self.price_index,
             price_change=price_change,
             patent_applications=patents,
@@ -183,7 +213,7 @@ class IndustryModel(mesa.Model):
         price_change = 1.0 + macro.rate("industrial_deflator", year)
         self.wage *= 1.0 + wage_growth
         self.price_index *= price_change
-        self.world_mfg_va *= 1.0 + macro.rate("world_mfg_growth", year)
+        self.rest_of_world_mfg_va *= 1.0 + macro.rate("rest_of_world_mfg_growth", year)
         labour_cost_index = self.wage / self.calibration.wage
         self.va_ratio = production.value_added_ratios(self.va_ratio_2012, p["value_added_ratio_trend"], year - FIRST_YEAR)
 
@@ -203,7 +233,8 @@ class IndustryModel(mesa.Model):
             self.export_demand = np.maximum(self.export_demand - lost_exports, 0.0)
 
         # 2. demand by market
-        self.domestic_demand, self.export_demand = next_demand(self, year)
+        (self.domestic_demand, self.domestic_value_added, self.export_demand,
+         self.world_export_demand) = next_demand(self, year)
         export_demand = self.export_demand  # the world's demand path; a trade shock shifts this year's level
         if levers[TRADE_SHOCK, 0] != 0.0:
             export_demand = export_demand * trade.export_demand_shock(self.market_industry, self.levers.industry_mask(TRADE_SHOCK),

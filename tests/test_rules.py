@@ -52,8 +52,17 @@ def test_shock_sd_scales_with_size_exponent():
     assert market.shock_sd(2000.0, 0.1, 0.2, 20.0) == pytest.approx(0.1 * 100 ** -0.2)
 
 
-def test_domestic_demand_factor_is_gdp_growth_to_the_elasticity():
-    assert market.domestic_demand_factor(0.1, np.array([0.0, 1.0, 2.0])) == pytest.approx([1.0, 1.1, 1.21])
+def test_domestic_value_added_grows_at_the_elasticity_while_small_and_never_passes_gdp():
+    # a tiny market grows as GDP ** elasticity; markets with elasticity 1 keep their share of GDP
+    tiny = market.domestic_value_added(np.array([1e-6, 1e-6]), 1.0, 1.1, np.array([2.0, 1.0]))
+    assert tiny == pytest.approx([1e-6 * 1.21, 1e-6 * 1.1], rel=1e-5)
+    assert market.domestic_value_added(np.array([0.3, 0.2]), 1.0, 1.5, np.ones(2)) == pytest.approx([0.45, 0.3])
+    # elastic demand saturates: the markets together stay below GDP however long GDP grows
+    value, gdp = np.array([0.3, 0.2]), 1.0
+    for _ in range(200):
+        value = market.domestic_value_added(value, gdp, gdp * 1.1, np.array([2.5, 1.5]))
+        gdp *= 1.1
+    assert 0.99 < value.sum() / gdp < 1.0
 
 
 def test_firm_wage_and_competitiveness():
@@ -251,8 +260,24 @@ def test_export_shares_meet_market_demand_under_the_cap():
     assert shares[3] * 100 == pytest.approx(30.0)
 
 
-def test_export_demand_falls_with_relative_unit_labour_cost():
-    assert trade.export_demand_factor(0.05, 0.0, np.array([0.0, 0.1]), 1.0) == pytest.approx([1.05, 1.05 / 1.1])
+def test_export_odds_fall_with_relative_unit_labour_cost():
+    assert trade.export_odds_factor(0.0, np.array([0.0, 0.1]), 1.0) == pytest.approx([1.0, 1 / 1.1])
+    assert trade.export_odds_factor(0.1, np.array([0.1]), 2.0, 0.21, 0.5) == pytest.approx([1.1])
+
+
+def test_exports_are_a_ces_share_of_world_demand():
+    world = np.array([100.0, 100.0, 0.0])
+    # a small share moves like constant-elasticity export demand: odds x 2 ~ exports x 2
+    exports, new_world = trade.exports_from_share(np.array([0.1, 50.0, 0.0]), world, np.array([2.0, 2.0, 2.0]), 0.05)
+    assert new_world == pytest.approx([105.0, 105.0, 0.0])
+    assert exports[0] == pytest.approx(0.2 * 1.05, rel=1e-3)
+    assert exports[1] == pytest.approx(105.0 * 2 / 3)  # share 1/2, odds 1 -> 2, share 2/3
+    assert exports[2] == 0.0
+    # however competitive, exports never pass world demand
+    exports, world = np.array([50.0]), np.array([100.0])
+    for _ in range(100):
+        exports, world = trade.exports_from_share(exports, world, np.array([3.0]), 0.0)
+    assert 99.0 < exports[0] <= world[0]
 
 
 def test_energy_rules():

@@ -1,7 +1,10 @@
 """Demand and market shares: nominal demand per market, replicator dynamics of shares.
 
-A market is an industry x segment (conventional / strategic-emerging). Demand is domestic (growing
-with nominal GDP at an income elasticity) plus export demand (see sim.rules.trade). Shares move
+A market is an industry x segment (conventional / strategic-emerging). Demand is domestic plus
+export demand (see sim.rules.trade). Domestic demand is for value added: a logit share of nominal
+GDP whose odds grow at the market's income elasticity less one, so industry never outgrows GDP;
+the market's revenue is that value added over its value-added ratio (input-output consistency: a
+higher value-added ratio means less intermediate demand for the same final demand). Shares move
 by replicator dynamics toward the firms whose competitiveness improved most (Dosi, Fagiolo and
 Roventini 2010, K+S):
     s_j' = s_j exp(chi (dE_j - dE_bar) + shock_j) / normaliser,
@@ -35,9 +38,15 @@ Params = parameter_tuple(PROCESS, __name__)
 MAX_LOG_STEP = 2.0  # a firm's share can change at most e^2 (about 7x) in a year: keeps outliers from exploding
 
 
-def domestic_demand_factor(gdp_growth: float, elasticity: np.ndarray) -> np.ndarray:
-    """Growth factor of nominal domestic demand: (1 + nominal GDP growth) ** income elasticity."""
-    return (1.0 + gdp_growth) ** elasticity
+def domestic_value_added(previous, gdp_before: float, gdp_now: float, elasticity: np.ndarray) -> np.ndarray:
+    """Domestic demand for each market's value added this year (M RMB), from last year's: the markets
+    and the rest of the economy share GDP as a multinomial logit whose odds against the rest move
+    with (GDP growth) ** (income elasticity - 1). A market with elasticity e grows about as GDP ** e
+    while industry's share of GDP is small, and together the markets can never pass GDP: demand
+    saturates, as Engel's law and the structural-change literature describe (Kongsamut, Rebelo and
+    Xie 2001). GDP in the units of `previous`."""
+    odds = previous / (gdp_before - previous.sum()) * (gdp_now / gdp_before) ** (elasticity - 1.0)
+    return gdp_now * odds / (1.0 + odds.sum())
 
 
 @njit(cache=True)

@@ -1,11 +1,16 @@
-"""Exports: export demand per market and each firm's export share.
+"""Exports: China's share of world demand by market, and each firm's export share.
 
-Export demand grows with world demand, falls with the market's unit labour cost relative to
-world prices (price elasticity) and rises with its R&D intensity (technological competitiveness:
-Fagerberg 1988 relates export shares to relative innovative effort); it is shared among the market's firms in proportion to their
-export orientation (foreign-funded firms most), capped at 95% of a firm's revenue. 001 II (ii)
-gives goods exports of RMB 12.9 trillion in 2012 and 24 trillion in 2022. A trade shock (lever)
-shifts the export demand of targeted industries' markets by a percentage while it lasts.
+Each market faces a world import demand that grows with world trade (a macro path). China's share
+of it is a CES (Armington) share, s = a p^(1-sigma) / (a p^(1-sigma) + (1 - a) p_w^(1-sigma)): in odds
+form, s / (1 - s) moves with the market's unit labour cost relative to world prices to the minus
+price elasticity and with the growth of its R&D intensity to the technology elasticity
+(technological competitiveness: Fagerberg 1988 relates export shares to relative innovative
+effort). While the share is small this is the constant-elasticity export demand of the K+S family;
+unlike it, exports can never pass the world's demand. The market's exports are shared among its
+firms in proportion to their export orientation (foreign-funded firms most), capped at 95% of a
+firm's revenue. 001 II (ii) gives goods exports of RMB 12.9 trillion in 2012 and 24 trillion in
+2022. A trade shock (lever) shifts the export demand of targeted industries' markets by a
+percentage while it lasts.
 """
 
 from __future__ import annotations
@@ -17,22 +22,34 @@ from sim.weighted import fill_to_target
 
 PROCESS = Process(
     name="trade",
-    description="Export demand by market from world demand and relative unit labour cost; firm export shares.",
+    description="China's CES share of world demand by market, from relative unit labour cost and R&D; firm export shares.",
     reads=("export_propensity", "revenue", "weight", "alive"),
     writes=("export_share",),
     parameters=("export_price_elasticity", "export_technology_elasticity"),
 )
 Params = parameter_tuple(PROCESS, __name__)
 EXPORT_SHARE_CAP = 0.95
+MAX_WORLD_SHARE = 1.0 - 1e-9  # keeps the odds finite when a market's share rounds to 1
 
 
-def export_demand_factor(world_demand_growth: float, world_price_growth: float, unit_labour_cost_growth, price_elasticity: float,
-                         technology_growth=0.0, technology_elasticity: float = 0.0):
-    """Growth factor of a market's export demand: world demand, times relative unit labour cost to the
-    minus price elasticity, times the growth of the market's R&D intensity to the technology
-    elasticity (Fagerberg 1988)."""
+def export_odds_factor(world_price_growth: float, unit_labour_cost_growth, price_elasticity: float, technology_growth=0.0,
+                       technology_elasticity: float = 0.0):
+    """Growth factor of the odds s / (1 - s) of China's share s of a market's world demand: relative
+    unit labour cost to the minus price elasticity, times the growth of the market's R&D intensity to
+    the technology elasticity (Fagerberg 1988)."""
     relative_price = (1.0 + unit_labour_cost_growth) / (1.0 + world_price_growth)
-    return (1.0 + world_demand_growth) * relative_price ** (-price_elasticity) * (1.0 + technology_growth) ** technology_elasticity
+    return relative_price ** (-price_elasticity) * (1.0 + technology_growth) ** technology_elasticity
+
+
+def exports_from_share(exports, world_demand, odds_factor, world_demand_growth: float):
+    """This year's exports and world demand by market from last year's: the share exports / world
+    demand moves in odds by `odds_factor`, world demand grows at `world_demand_growth`. Markets with
+    no world demand export nothing."""
+    world = world_demand * (1.0 + world_demand_growth)
+    share = np.divide(exports, world_demand, out=np.zeros(np.shape(world_demand)), where=world_demand > 0)
+    share = np.clip(share, 0.0, MAX_WORLD_SHARE)
+    odds = share / (1.0 - share) * odds_factor
+    return world * odds / (1.0 + odds), world
 
 
 def export_demand_shock(market_industry, targeted_industry, percent_change: float) -> np.ndarray:
