@@ -231,6 +231,7 @@ class ReferenceModel(mesa.Model):
         self.manufacturing = source.industries["manufacturing"].tolist()
         self.va_ratio_2012 = source.va_ratio_2012
         self.va_ratio = self.va_ratio_2012.tolist()
+        self.capital_to_revenue_2012 = source.capital_to_revenue_2012
         self.capital_to_revenue = source.capital_to_revenue.tolist()
         self.calibration = source.calibration
         self.patent_yield = source.calibration.patent_yield
@@ -304,7 +305,10 @@ class ReferenceModel(mesa.Model):
         self.price_index *= price_change
         self.rest_of_world_mfg_va *= 1.0 + macro.rate("rest_of_world_mfg_growth", year)
         self.labour_cost_index = self.wage / self.calibration.wage
-        self.va_ratio = production.value_added_ratios(self.va_ratio_2012, p["value_added_ratio_trend"], year - FIRST_YEAR).tolist()
+        va_ratio = production.value_added_ratios(self.va_ratio_2012, p["value_added_ratio_trend"], year - FIRST_YEAR)
+        self.va_ratio = va_ratio.tolist()
+        self.capital_to_revenue = production.capital_to_revenue_ratios(self.capital_to_revenue_2012, va_ratio,
+                                                                        self.va_ratio_2012).tolist()
         self.carbon_factor_change = macro.rate("carbon_factor_change", year)
 
         # 1. exits of last year's failures

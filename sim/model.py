@@ -75,7 +75,8 @@ class IndustryModel(mesa.Model):
     Order of the rules within a year (each a pure function in sim/rules/):
       1. entry_exit.exit_mask   firms that failed last year leave (low share, negative net worth, illiquid);
                                 location.relocate_abroad: export-oriented firms move abroad (relocation lever)
-      2. market demand          domestic demand grows with GDP; export demand with world demand and costs
+      2. market demand          domestic value added: a logit share of GDP moving with income elasticities;
+                                exports: China's CES share of world demand, moved by unit labour cost and R&D
                                 (trade.export_demand_shock: the trade_shock lever)
       3. entry_exit entrants    new small firms copy incumbents of growing markets;
                                 location.transfer_inland: eastern firms move inland (regional_transfer lever)
@@ -118,7 +119,8 @@ class IndustryModel(mesa.Model):
         self.innovation_draws = innovation.draw_table(self.rule_params["innovation"])
         self.va_ratio_2012 = self.industries["va_to_revenue"].astype(np.float64)
         self.va_ratio = self.va_ratio_2012.copy()
-        self.capital_to_revenue = np.asarray(self.calibration.capital_to_revenue, dtype=np.float64)
+        self.capital_to_revenue_2012 = np.asarray(self.calibration.capital_to_revenue, dtype=np.float64)
+        self.capital_to_revenue = self.capital_to_revenue_2012.copy()
         self.wage = self.calibration.wage
         self.price_index = 1.0
         # World manufacturing = China's + the rest of the world's (an exogenous path), so China's share stays below 100%.
@@ -216,6 +218,7 @@ class IndustryModel(mesa.Model):
         self.rest_of_world_mfg_va *= 1.0 + macro.rate("rest_of_world_mfg_growth", year)
         labour_cost_index = self.wage / self.calibration.wage
         self.va_ratio = production.value_added_ratios(self.va_ratio_2012, p["value_added_ratio_trend"], year - FIRST_YEAR)
+        self.capital_to_revenue = production.capital_to_revenue_ratios(self.capital_to_revenue_2012, self.va_ratio, self.va_ratio_2012)
 
         levers = self.levers.table(year)
         lever_params = self.rule_params["levers"]

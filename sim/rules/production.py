@@ -36,3 +36,11 @@ def employment(value_added_, productivity, price_index):
 def value_added_ratios(base: np.ndarray, trend: float, years_since_2012: int) -> np.ndarray:
     """The industries' value-added ratios of a year: the 2012 ratios moved by the trend, capped."""
     return np.minimum(base * (1.0 + trend) ** years_since_2012, MAX_VALUE_ADDED_RATIO)
+
+
+def capital_to_revenue_ratios(base: np.ndarray, va_ratio: np.ndarray, va_ratio_2012: np.ndarray) -> np.ndarray:
+    """Desired capital per unit of revenue in each industry this year: the 2012 ratio moved with the
+    value-added ratio, so that capital per unit of value added stays at its 2012 level (a stable
+    capital-output ratio, Kaldor 1961): upgrading toward higher value added does not by itself make
+    firms less capital-intensive."""
+    return base * va_ratio / va_ratio_2012
