@@ -91,6 +91,14 @@ def test_production_value_added_and_employment():
     assert production.employment(25.0, 0.5, 1.25) == pytest.approx(40.0)
 
 
+def test_capital_per_unit_of_value_added_stays_as_the_value_added_ratio_moves():
+    base, va_2012 = np.array([1.2, 0.8]), np.array([0.2, 0.25])
+    va = production.value_added_ratios(va_2012, 0.02, 10)
+    per_revenue = production.capital_to_revenue_ratios(base, va, va_2012)
+    assert per_revenue / va == pytest.approx(base / va_2012)
+    assert np.all(per_revenue > base)  # a rising value-added ratio needs more capital per unit of revenue
+
+
 # ---------------------------------------------------------------- innovation
 def test_innovation_success_probability_is_k_and_s():
     assert innovation.success_probability(0.0, 0.5) == 0.0
