@@ -162,7 +162,8 @@ class FirmAgent(mesa.Agent):
         peer_productivity = m.draw_peer(mk).productivity if imitated else 0.0
         a = innovate(productivity, effort, m.wage, imitated, peer_productivity, m.innovation_draws, m.key_innovation, row, pi)
         applications = m.patent_yield * rd
-        m.expected_patents += self.weight * applications
+        if revenue >= m.params["threshold_revenue"]:  # above-scale firms, as sim/year.py counts them
+            m.expected_patents += self.weight * applications
         self.patent_stock = patent_stock(self.patent_stock, applications, pi.patent_depreciation)
         # digital stages
         wage_bill = workers * firm_wage(productivity, m.productivity_norm[mk], m.wage, m.p_market.wage_productivity_elasticity)

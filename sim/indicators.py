@@ -45,7 +45,7 @@ VARIABLES: dict[str, Variable] = {
     "world_mfg_share": Variable("%", "share of world manufacturing value added"),
     "rd_spend_mfg": Variable("trillion RMB", "R&D spending of above-scale manufacturing firms"),
     "rd_intensity_mfg": Variable("%", "R&D spending of above-scale manufacturing firms over their revenue"),
-    "invention_patent_apps": Variable("count per year", "invention patent applications by industrial firms"),
+    "invention_patent_apps": Variable("count per year", "invention patent applications by above-scale industrial firms"),
     "n_above_scale": Variable("count", "above-scale industrial firms (revenue >= RMB 20 million)"),
     "n_srdi": Variable("count", "SRDI SMEs, little giants included (as officially counted)"),
     "n_little_giant": Variable("count", "'little giant' firms"),

@@ -182,7 +182,8 @@ class IndustryModel(mesa.Model):
 
     def _patents_2012(self) -> float:
         f = self.firms
-        return float(np.sum(np.where(f.alive, f.weight * f.rd_spending.astype(np.float64), 0.0)) * self.calibration.patent_yield)
+        above = f.alive & (f.revenue >= self.params["threshold_revenue"])
+        return float(np.sum(np.where(above, f.weight * f.rd_spending.astype(np.float64), 0.0)) * self.calibration.patent_yield)
 
     def _firms_in_market(self, market_of) -> np.ndarray:
         f = self.firms
@@ -273,7 +274,7 @@ class IndustryModel(mesa.Model):
             f.debt, f.receivables, self.illiquid, self.va_ratio, self.capital_to_revenue, self.industries["manufacturing"],
             self.market_productivity[-1], self.demand_growth, self.n_markets, len(self.industries), year, self.wage,
             labour_cost_index, self.price_index, macro.rate("carbon_factor_change", year), self.calibration.patent_yield,
-            p["sme_revenue_limit"], self.innovation_draws, stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
+            p["threshold_revenue"], p["sme_revenue_limit"], self.innovation_draws, stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
             stream_key(self.seed, "ladder", year), *(self.rule_params[name] for name in
                                                       ("market", "innovation", "digital", "finance", "energy", "ladder")),
             levers, self.wage_factor, key_levers, lever_params, threads=self.threads,

@@ -238,7 +238,8 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     firms.rd_propensity[rows] = propensity
     rd = propensity * revenue
     firms.rd_spending[rows] = rd
-    patent_yield = doc["invention_patent_apps"] / np.sum(weight * rd)
+    # 001's 176,000 applications "by industrial enterprises" are NBS's survey of above-scale industrial firms
+    patent_yield = doc["invention_patent_apps"] / np.sum((weight * rd)[above_scale])
     firms.patent_stock[rows] = patent_yield * rd / params["patent_depreciation"]
 
     # --- digital stages by size class

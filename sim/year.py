@@ -89,15 +89,15 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
               revenue, previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
               patent_stock, energy_intensity, energy_use, carbon_intensity, cash, debt, receivables, illiquid,
               va_ratio, capital_to_revenue, manufacturing, market_productivity, demand_growth, n_markets, n_industries,
-              year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, sme_revenue_limit,
+              year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, threshold_revenue, sme_revenue_limit,
               innovation_draws, key_innovation, key_digital, key_ladder, p_market, p_innovation, p_digital, p_finance,
               p_energy, p_ladder, levers, wage_factor, key_levers, p_levers,
               market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, rows, starts, heaviest,
               new_productivity, fiscal, patents):
     """The year of rows [start, stop): every rule in order for each live firm. Imitators read
     last year's productivity of their peer, so new productivity goes to `new_productivity`; the
-    chunk's fiscal cost by lever (M RMB) and expected patent applications go to row `chunk` of
-    `fiscal` and `patents`."""
+    chunk's fiscal cost by lever (M RMB) and the expected patent applications of its above-scale
+    firms go to row `chunk` of `fiscal` and `patents`."""
     wage_elasticity = p_market.wage_productivity_elasticity
     for i in range(start, stop):  # rows are independent: each writes only its own row
         if not alive[i]:
@@ -146,7 +146,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
                                                     uniform(key_levers, i, DRAW_PARTNER_SUCCESS),
                                                     p_levers.hand_in_hand_success, p_innovation.imitation_absorption))
         applications = patent_yield * rd
-        patents[chunk] += w * applications
+        if revenue[i] >= threshold_revenue:  # the national figure counts above-scale firms (NBS's survey of them)
+            patents[chunk] += w * applications
         patent_stock[i] = innovation.patent_stock(patent_stock[i], applications, p_innovation.patent_depreciation)
         # digital
         firm_wage = market.firm_wage(productivity[i], market_productivity[m], wage, wage_elasticity) * wage_factor[i]
@@ -271,7 +272,7 @@ def firm_year(*inputs, threads=1):
     (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor per row (1 except for firms
     that moved inland); key_levers: key of the "levers" stream.
 
-    Returns (expected invention patent applications, and by market: the employment-weighted mean
+    Returns (expected invention patent applications of above-scale firms, and by market: the employment-weighted mean
     productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
     lever in M RMB)."""
     named = dict(zip(FIRM_YEAR_INPUTS, inputs, strict=True))
