@@ -135,7 +135,6 @@ def accumulate(alive, weight, revenue, value_added, previous_value_added, export
                 + (PRIVATE if cls == LARGE_PRIVATE_CODE or cls == SME_CODE else 0))
         va = value_added[i]
         energy = energy_intensity[i] * va / price_index
-        log_productivity = math.log(productivity[i])
         # table[code, q] rather than a row view: a view per firm would cost two atomic reference counts
         table[code, Q_FIRMS] += w
         table[code, Q_VA] += w * va
@@ -145,14 +144,15 @@ def accumulate(alive, weight, revenue, value_added, previous_value_added, export
         table[code, Q_RD] += w * rd_spending[i]
         table[code, Q_REVENUE] += w * revenue[i]
         table[code, Q_WORKERS] += w * employment[i]
-        table[code, Q_LOG_PRODUCTIVITY] += w * log_productivity
         if above and age[i] > 0:
             table[code, Q_PANEL_VA] += w * va
             table[code, Q_PANEL_PREVIOUS] += w * previous_value_added[i]
         if cls == SME_CODE:
             stages[digital_stage[i]] += w
         rungs[ladder_rung[i]] += w
-        if above:
+        if above:  # log productivity is read for above-scale firms only (the percentiles and the ownership gap)
+            log_productivity = math.log(productivity[i])
+            table[code, Q_LOG_PRODUCTIVITY] += w * log_productivity
             classes[cls] += w
             if manufacturing[ind]:
                 position = int((log_productivity - low) / (high - low) * HISTOGRAM_BINS)

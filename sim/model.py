@@ -223,10 +223,11 @@ class IndustryModel(mesa.Model):
 
         # 4. market shares and revenue
         market_of = self._markets()
+        wages = np.empty(f.capacity)  # labour cost per worker of each firm this year, reused by the firm year
         market.update_market_at_wages(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock,
                                       f.revenue, self.market_productivity[-1], demand, self.n_markets, self.wage,
                                       self.wage_factor, stream_key(self.seed, "market", year), self.rule_params["market"],
-                                      threads=self.threads)
+                                      threads=self.threads, wages=wages)
 
         # 5. exports
         f.export_share[:] = trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand)
@@ -237,12 +238,12 @@ class IndustryModel(mesa.Model):
             f.market_share, f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity,
             f.rd_propensity, f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.cash,
             f.debt, f.receivables, self.illiquid, self.va_ratio, self.capital_to_revenue, self.industries["manufacturing"],
-            self.market_productivity[-1], self.demand_growth, self.n_markets, len(self.industries), year, self.wage,
+            self.demand_growth, self.n_markets, len(self.industries), year, self.wage,
             labour_cost_index, self.price_index, macro.rate("carbon_factor_change", year), self.calibration.patent_yield,
             p["sme_revenue_limit"], self.innovation_draws, stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
             stream_key(self.seed, "ladder", year), *(self.rule_params[name] for name in
-                                                      ("market", "innovation", "digital", "finance", "energy", "ladder")),
-            levers, self.wage_factor, key_levers, lever_params, threads=self.threads,
+                                                      ("innovation", "digital", "finance", "energy", "ladder")),
+            levers, self.wage_factor, wages, key_levers, lever_params, threads=self.threads,
         )
         fiscal += spent
         # innovation centres cost the budget per centre, not per firm

@@ -38,7 +38,7 @@ from sim.levers import intensity as lever
 from sim.levers import intensity_any_rung, rung_targeted
 from sim.parallel import partial_sums, run_chunks
 from sim.randomness import uniform
-from sim.rules import digital, energy, finance, innovation, ladder, market, production
+from sim.rules import digital, energy, finance, innovation, ladder, production
 from sim.rules.entry_exit import draw_peer, market_index
 
 N_STAGES = len(taxonomy.DIGITAL_STAGES)
@@ -88,17 +88,16 @@ def market_inputs(alive, weight, firm_class, industry, emerging, region, digital
 def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, industry, emerging, region, digital_stage, age, market_share,
               revenue, previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
               patent_stock, energy_intensity, energy_use, carbon_intensity, cash, debt, receivables, illiquid,
-              va_ratio, capital_to_revenue, manufacturing, market_productivity, demand_growth, n_markets, n_industries,
+              va_ratio, capital_to_revenue, manufacturing, demand_growth, n_markets, n_industries,
               year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, sme_revenue_limit,
-              innovation_draws, key_innovation, key_digital, key_ladder, p_market, p_innovation, p_digital, p_finance,
-              p_energy, p_ladder, levers, wage_factor, key_levers, p_levers,
+              innovation_draws, key_innovation, key_digital, key_ladder, p_innovation, p_digital, p_finance,
+              p_energy, p_ladder, levers, wage_factor, wages, key_levers, p_levers,
               market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, rows, starts, heaviest,
               new_productivity, fiscal, patents):
     """The year of rows [start, stop): every rule in order for each live firm. Imitators read
     last year's productivity of their peer, so new productivity goes to `new_productivity`; the
     chunk's fiscal cost by lever (M RMB) and expected patent applications go to row `chunk` of
     `fiscal` and `patents`."""
-    wage_elasticity = p_market.wage_productivity_elasticity
     for i in range(start, stop):  # rows are independent: each writes only its own row
         if not alive[i]:
             continue
@@ -149,8 +148,7 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
         patents[chunk] += w * applications
         patent_stock[i] = innovation.patent_stock(patent_stock[i], applications, p_innovation.patent_depreciation)
         # digital
-        firm_wage = market.firm_wage(productivity[i], market_productivity[m], wage, wage_elasticity) * wage_factor[i]
-        wage_bill = workers * firm_wage
+        wage_bill = workers * wages[i]  # labour cost per worker, from the market step
         ceiling = p_finance.leverage_ceiling_soe if firm_class[i] == STATE_OWNED else p_finance.leverage_ceiling_private
         if reform != 0.0:
             ceiling = finance.soe_ceiling(p_finance.leverage_ceiling_soe, p_finance.leverage_ceiling_private, reform)
@@ -269,7 +267,8 @@ def firm_year(*inputs, threads=1):
     inputs: the firm columns, market arrays, scalars, random keys and rule parameters named in
     FIRM_YEAR_INPUTS (the parameters of firm_rows), among them levers: the year's lever table
     (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor per row (1 except for firms
-    that moved inland); key_levers: key of the "levers" stream.
+    that moved inland); wages: each row's labour cost per worker this year (float64, written by
+    sim.rules.market.update_market_at_wages); key_levers: key of the "levers" stream.
 
     Returns (expected invention patent applications, and by market: the employment-weighted mean
     productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
