@@ -17,7 +17,7 @@ from numba import njit
 from sim import taxonomy
 from sim.firms import Firms
 from sim.levers import LEVER_NAMES
-from sim.weighted import top_rows
+from sim.weighted import largest_candidates, top_of
 
 TRILLION = 1e6  # M RMB per trillion RMB
 N_STAGES, N_RUNGS, N_CLASSES = len(taxonomy.DIGITAL_STAGES), len(taxonomy.LADDER_RUNGS), len(taxonomy.FIRM_CLASSES)
@@ -193,7 +193,8 @@ def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equip
         nominal = over(table, Q_PANEL_VA) / over(table, Q_PANEL_PREVIOUS)
         growth = 100.0 * (nominal / context.price_change - 1.0)
     rd_mfg = over(table, Q_RD, ABOVE, MANUFACTURING)
-    rows, counted = top_rows(f.revenue, np.where(f.alive, f.weight, np.float32(0.0)), f.alive & manufacturing[f.industry], TOP_N)
+    candidates = largest_candidates(f.revenue, f.alive, f.industry, manufacturing, TOP_N)  # a short list holding the largest
+    rows, counted = top_of(f.revenue, f.weight, candidates, TOP_N)
     assets = f.capital[rows].astype(np.float64) + f.cash[rows] + f.receivables[rows]
     mean_log = lambda bit: over(table, Q_LOG_PRODUCTIVITY, ABOVE, bit) / over(table, Q_FIRMS, ABOVE, bit)
     return {

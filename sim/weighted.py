@@ -14,7 +14,11 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 def top_rows(revenue, weight, eligible, top_n) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the top_n real firms by revenue among `eligible`, and the weight each row counts with."""
-    candidates = np.flatnonzero(eligible)
+    return top_of(revenue, weight, np.flatnonzero(eligible), top_n)
+
+
+def top_of(revenue, weight, candidates, top_n) -> tuple[np.ndarray, np.ndarray]:
+    """top_rows among the rows `candidates` (ascending)."""
     keep = min(candidates.size, top_n)
     if keep == 0:
         return candidates, np.empty(0)
@@ -24,6 +28,35 @@ def top_rows(revenue, weight, eligible, top_n) -> tuple[np.ndarray, np.ndarray]:
     counted = np.clip(top_n - (cumulative - weight[biggest]), 0.0, weight[biggest])
     used = counted > 0
     return biggest[used], counted[used]
+
+
+@njit(cache=True)
+def largest_candidates(values, alive, group, in_group, count):
+    """Rows (ascending) of live rows whose group is flagged, among them every row with one of the
+    `count` largest values: those of the float32 `values` whose top 16 bits (sign, exponent and 7
+    bits of mantissa: ordered as the values are, for values >= 0) reach the bucket of the
+    count-th largest. A short list for top_of in place of every eligible row."""
+    bucket = values.view(np.int32) >> 16
+    histogram = np.zeros(1 << 15, dtype=np.int64)
+    for i in range(values.size):
+        if alive[i] and in_group[group[i]]:
+            histogram[max(bucket[i], 0)] += 1
+    cut, total = 0, 0
+    for b in range(histogram.size - 1, -1, -1):
+        total += histogram[b]
+        if total >= count:
+            cut = b
+            break
+    size = 0
+    for b in range(cut, histogram.size):
+        size += histogram[b]
+    rows = np.empty(size, dtype=np.int64)
+    j = 0
+    for i in range(values.size):
+        if alive[i] and in_group[group[i]] and max(bucket[i], 0) >= cut:
+            rows[j] = i
+            j += 1
+    return rows
 
 
 def fill_to_target(raw, size, group, target, cap, rounds=50) -> np.ndarray:
