@@ -276,7 +276,7 @@ class IndustryModel(mesa.Model):
             return 0.0
         index = entry_exit.market_index(market_of, f.weight, self.n_markets)  # dead rows weigh 0
         new_market = np.repeat(np.arange(self.n_markets), rows_per_market)
-        peers = entry_exit.draw_peers(new_market, *index, f.weight, np.uint64(rng.integers(2**63)))
+        peers = entry_exit.draw_peers(new_market, *index, f.weight, np.uint64(rng.integers(2**63)), threads=self.threads)
         has_peer = peers >= 0
         new_market, peers = new_market[has_peer], peers[has_peer]
         rows = f.free_rows(new_market.size)
@@ -298,7 +298,7 @@ class IndustryModel(mesa.Model):
             f.industry, f.emerging, f.high_tech, f.region, f.digital_stage, f.age, f.market_share, f.competitiveness,
             f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity, f.rd_propensity,
             f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.export_propensity,
-            f.export_share, f.cash, f.debt, f.receivables, self.illiquid, self.wage_factor)
+            f.export_share, f.cash, f.debt, f.receivables, self.illiquid, self.wage_factor, threads=self.threads)
         return float(f.weight[rows].sum(dtype=np.float64))
 
     def run_to_end(self) -> None:

@@ -211,8 +211,9 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
             fiscal[chunk, CARBON_CONSTRAINT] -= w * carbon_cost
         if income != 0.0:
             fiscal[chunk, GRADIENT_CULTIVATION] += w * income
-        a *= math.exp(finance.embodied_gain(invest, before, p_finance.embodiment_rate))
-        intensity *= math.exp(-finance.embodied_gain(invest, before, p_finance.energy_embodiment))
+        if invest != 0.0:  # no investment, no vintage gain (exp(0) = 1 exactly)
+            a *= math.exp(finance.embodied_gain(invest, before, p_finance.embodiment_rate))
+            intensity *= math.exp(-finance.embodied_gain(invest, before, p_finance.energy_embodiment))
         new_productivity[i] = a
         # energy
         intensity = energy.energy_intensity(intensity, p_energy.energy_efficiency_trend)
