@@ -98,6 +98,10 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
     last year's productivity of their peer, so new productivity goes to `new_productivity`; the
     chunk's fiscal cost by lever (M RMB) and expected patent applications go to row `chunk` of
     `fiscal` and `patents`."""
+    # The chunk's sums are kept here and written once at the end: neighbouring chunks' slots share
+    # cache lines, and a store per firm into them would make the two cores fight over those lines.
+    spent = np.zeros(fiscal.shape[1])
+    expected = 0.0
     for i in range(start, stop):  # rows are independent: each writes only its own row
         if not alive[i]:
             continue
@@ -140,12 +144,12 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
                                 key_innovation, i, p_innovation)
         partner = lever(levers, HAND_IN_HAND, cls, reg, ind, rung) if cls == SME else 0.0
         if partner != 0.0 and uniform(key_levers, i, DRAW_PARTNER) < partner:
-            fiscal[chunk, HAND_IN_HAND] += w * p_levers.hand_in_hand_cost
+            spent[HAND_IN_HAND] += w * p_levers.hand_in_hand_cost
             a = max(a, innovation.partner_imitation(productivity[i], large_productivity[m],
                                                     uniform(key_levers, i, DRAW_PARTNER_SUCCESS),
                                                     p_levers.hand_in_hand_success, p_innovation.imitation_absorption))
         applications = patent_yield * rd
-        patents[chunk] += w * applications
+        expected += w * applications
         patent_stock[i] = innovation.patent_stock(patent_stock[i], applications, p_innovation.patent_depreciation)
         # digital
         wage_bill = workers * wages[i]  # labour cost per worker, from the market step
@@ -179,8 +183,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
                     debt[i] += own_cost - from_cash
                     if subsidy != 0.0 or ai != 0.0:  # the state's share, split between the two levers
                         paid = cost - own_cost
-                        fiscal[chunk, DIGITAL_SUBSIDY] += w * paid * subsidy / (subsidy + ai)
-                        fiscal[chunk, AI_EMPOWERMENT] += w * paid * ai / (subsidy + ai)
+                        spent[DIGITAL_SUBSIDY] += w * paid * subsidy / (subsidy + ai)
+                        spent[AI_EMPOWERMENT] += w * paid * ai / (subsidy + ai)
         # finance
         arrears = lever(levers, ARREARS_ENFORCEMENT, cls, reg, ind, rung)
         if arrears != 0.0:
@@ -204,13 +208,13 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
                                                                        carbon_cost, income, deduction * rd, grant)
         capital[i], cash[i], debt[i], receivables[i], illiquid[i] = k, c, d, r, short
         if deduction != 0.0:  # forgone tax
-            fiscal[chunk, RD_SUPERDEDUCTION] += w * (p_finance.corporate_tax_rate * max(profit, 0.0) - tax)
+            spent[RD_SUPERDEDUCTION] += w * (p_finance.corporate_tax_rate * max(profit, 0.0) - tax)
         if grant != 0.0:
-            fiscal[chunk, EQUIPMENT_RENEWAL] += w * grant * invest
+            spent[EQUIPMENT_RENEWAL] += w * grant * invest
         if carbon_price != 0.0:
-            fiscal[chunk, CARBON_CONSTRAINT] -= w * carbon_cost
+            spent[CARBON_CONSTRAINT] -= w * carbon_cost
         if income != 0.0:
-            fiscal[chunk, GRADIENT_CULTIVATION] += w * income
+            spent[GRADIENT_CULTIVATION] += w * income
         if invest != 0.0:  # no investment, no vintage gain (exp(0) = 1 exactly)
             a *= math.exp(finance.embodied_gain(invest, before, p_finance.embodiment_rate))
             intensity *= math.exp(-finance.embodied_gain(invest, before, p_finance.energy_embodiment))
@@ -240,6 +244,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
         if firm_class[i] == SME or firm_class[i] == LARGE_PRIVATE:
             firm_class[i] = LARGE_PRIVATE if revenue[i] >= sme_revenue_limit else SME
         age[i] += 1
+    fiscal[chunk] = spent
+    patents[chunk] = expected
 
 
 @njit(cache=True, nogil=True)
