@@ -96,10 +96,16 @@ class Firms:
         return sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values())
 
     def grow(self, extra: int) -> None:
-        """Append `extra` dead rows (only when entrants outnumber free rows)."""
-        blank = Firms.empty(extra)
-        for name, column in list(self.columns()):
-            setattr(self, name, np.concatenate([column, getattr(blank, name)]))
+        """Append `extra` dead rows (only when entrants outnumber free rows), one column at a time so
+        that the old columns are freed as the new ones are made."""
+        blank = Firms.empty(1)  # the value of a dead row in each column
+        for name in FIRM_STATE:
+            column = getattr(self, name)
+            grown = np.empty(column.size + extra, dtype=column.dtype)
+            grown[:column.size] = column
+            grown[column.size:] = getattr(blank, name)[0]
+            setattr(self, name, grown)
+            del column, grown
 
     def free_rows(self, count: int) -> np.ndarray:
         """Indices of `count` dead rows for entrants, growing the arrays if needed."""

@@ -17,7 +17,7 @@ from numba import njit
 from sim import taxonomy
 from sim.firms import Firms
 from sim.levers import LEVER_NAMES
-from sim.weighted import top_rows
+from sim.weighted import largest_candidates, top_of
 
 TRILLION = 1e6  # M RMB per trillion RMB
 N_STAGES, N_RUNGS, N_CLASSES = len(taxonomy.DIGITAL_STAGES), len(taxonomy.LADDER_RUNGS), len(taxonomy.FIRM_CLASSES)
@@ -125,7 +125,7 @@ def accumulate(alive, weight, revenue, value_added, previous_value_added, export
     for i in range(alive.size):
         if not alive[i]:
             continue
-        w = weight[i]
+        w = np.float64(weight[i])  # products in float64: float32 x float32 would round each term
         ind = industry[i]
         above = revenue[i] >= threshold
         cls = firm_class[i]
@@ -135,7 +135,6 @@ def accumulate(alive, weight, revenue, value_added, previous_value_added, export
                 + (PRIVATE if cls == LARGE_PRIVATE_CODE or cls == SME_CODE else 0))
         va = value_added[i]
         energy = energy_intensity[i] * va / price_index
-        log_productivity = math.log(productivity[i])
         # table[code, q] rather than a row view: a view per firm would cost two atomic reference counts
         table[code, Q_FIRMS] += w
         table[code, Q_VA] += w * va
@@ -145,14 +144,15 @@ def accumulate(alive, weight, revenue, value_added, previous_value_added, export
         table[code, Q_RD] += w * rd_spending[i]
         table[code, Q_REVENUE] += w * revenue[i]
         table[code, Q_WORKERS] += w * employment[i]
-        table[code, Q_LOG_PRODUCTIVITY] += w * log_productivity
         if above and age[i] > 0:
             table[code, Q_PANEL_VA] += w * va
             table[code, Q_PANEL_PREVIOUS] += w * previous_value_added[i]
         if cls == SME_CODE:
             stages[digital_stage[i]] += w
         rungs[ladder_rung[i]] += w
-        if above:
+        if above:  # log productivity is read for above-scale firms only (the percentiles and the ownership gap)
+            log_productivity = math.log(productivity[i])
+            table[code, Q_LOG_PRODUCTIVITY] += w * log_productivity
             classes[cls] += w
             if manufacturing[ind]:
                 position = int((log_productivity - low) / (high - low) * HISTOGRAM_BINS)
@@ -193,7 +193,8 @@ def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equip
         nominal = over(table, Q_PANEL_VA) / over(table, Q_PANEL_PREVIOUS)
         growth = 100.0 * (nominal / context.price_change - 1.0)
     rd_mfg = over(table, Q_RD, ABOVE, MANUFACTURING)
-    rows, counted = top_rows(f.revenue, np.where(f.alive, f.weight, np.float32(0.0)), f.alive & manufacturing[f.industry], TOP_N)
+    candidates = largest_candidates(f.revenue, f.alive, f.industry, manufacturing, TOP_N)  # a short list holding the largest
+    rows, counted = top_of(f.revenue, f.weight, candidates, TOP_N)
     assets = f.capital[rows].astype(np.float64) + f.cash[rows] + f.receivables[rows]
     mean_log = lambda bit: over(table, Q_LOG_PRODUCTIVITY, ABOVE, bit) / over(table, Q_FIRMS, ABOVE, bit)
     return {

@@ -187,7 +187,7 @@ class IndustryModel(mesa.Model):
 
     def _firms_in_market(self, market_of) -> np.ndarray:
         f = self.firms
-        return group_sum(np.where(f.alive, f.weight, 0.0).astype(np.float64), market_of, self.n_markets)
+        return entry_exit.firms_by_market(market_of, f.alive, f.weight, self.n_markets)
 
     def _record(self, entries, exits, patents, price_change, growth_input=None, fiscal_cost=None) -> None:
         context = YearContext(
@@ -258,10 +258,11 @@ class IndustryModel(mesa.Model):
 
         # 4. market shares and revenue
         market_of = self._markets()
+        wages = np.empty(f.capacity)  # labour cost per worker of each firm this year, reused by the firm year
         market.update_market_at_wages(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock,
                                       f.revenue, self.market_productivity[-1], demand, self.n_markets, self.wage,
                                       self.wage_factor, stream_key(self.seed, "market", year), self.rule_params["market"],
-                                      threads=self.threads)
+                                      threads=self.threads, wages=wages)
 
         # 5. exports
         f.export_share[:] = trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand)
@@ -272,12 +273,12 @@ class IndustryModel(mesa.Model):
             f.market_share, f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity,
             f.rd_propensity, f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.cash,
             f.debt, f.receivables, self.illiquid, self.va_ratio, self.capital_to_revenue, self.industries["manufacturing"],
-            self.market_productivity[-1], self.demand_growth, self.n_markets, len(self.industries), year, self.wage,
+            self.demand_growth, self.n_markets, len(self.industries), year, self.wage,
             labour_cost_index, self.price_index, macro.rate("carbon_factor_change", year), self.calibration.patent_yield,
             p["threshold_revenue"], p["sme_revenue_limit"], self.innovation_draws, stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
             stream_key(self.seed, "ladder", year), *(self.rule_params[name] for name in
-                                                      ("market", "innovation", "digital", "finance", "energy", "ladder")),
-            levers, self.wage_factor, key_levers, lever_params, threads=self.threads,
+                                                      ("innovation", "digital", "finance", "energy", "ladder")),
+            levers, self.wage_factor, wages, key_levers, lever_params, threads=self.threads,
         )
         fiscal += spent
         # innovation centres cost the budget per centre, not per firm
@@ -308,9 +309,9 @@ class IndustryModel(mesa.Model):
         total = int(rows_per_market.sum())
         if total == 0:
             return 0.0
-        index = entry_exit.market_index(market_of, np.where(f.alive, f.weight, 0.0), self.n_markets)
+        index = entry_exit.market_index(market_of, f.weight, self.n_markets)  # dead rows weigh 0
         new_market = np.repeat(np.arange(self.n_markets), rows_per_market)
-        peers = entry_exit.draw_peers(new_market, *index, f.weight, np.uint64(rng.integers(2**63)))
+        peers = entry_exit.draw_peers(new_market, *index, f.weight, np.uint64(rng.integers(2**63)), threads=self.threads)
         has_peer = peers >= 0
         new_market, peers = new_market[has_peer], peers[has_peer]
         rows = f.free_rows(new_market.size)
@@ -320,36 +321,19 @@ class IndustryModel(mesa.Model):
         n = rows.size
         floor, threshold = self.calibration.entrant_floor_revenue, p["threshold_revenue"]
         revenue = floor * (threshold / floor) ** rng.random(n) * self.price_index
-        industry = new_market // N_SEGMENTS
-        f.alive[rows] = True
-        f.weight[rows] = row_weight[new_market]
-        f.industry[rows] = industry
-        f.emerging[rows] = new_market % N_SEGMENTS == 1
-        for column in ("high_tech", "region", "rd_propensity", "energy_intensity", "carbon_intensity", "export_propensity"):
-            getattr(f, column)[rows] = getattr(f, column)[peers]
-        f.firm_class[rows] = np.where(rng.random(n) < p["foreign_share"], taxonomy.FOREIGN_FUNDED, taxonomy.SME)
-        f.ladder_rung[rows] = taxonomy.RUNG_NONE
-        f.digital_stage[rows] = 0
-        f.age[rows] = 0
-        f.productivity[rows] = f.productivity[peers] * np.exp(-p["entrant_productivity_gap"])
-        f.revenue[rows] = revenue
-        f.market_share[rows] = revenue / np.maximum(self.demand[new_market], 1e-9)
-        entrant_wages = self.wage * (f.productivity[rows] / self.market_productivity[-1][new_market]) ** p["wage_productivity_elasticity"]
-        f.competitiveness[rows] = -np.log((1.0 + p["markup"]) * entrant_wages / f.productivity[rows])
-        va = revenue * self.va_ratio[industry]
-        f.value_added[rows] = va
-        f.previous_value_added[rows] = 0.0
-        f.employment[rows] = va / self.price_index / f.productivity[rows]
-        f.rd_spending[rows] = f.rd_propensity[rows] * revenue
-        f.patent_stock[rows] = 0.0
-        f.energy_use[rows] = f.energy_intensity[rows] * va / self.price_index
-        f.export_share[rows] = 0.0
-        f.capital[rows] = self.capital_to_revenue[industry] * revenue
-        f.cash[rows] = float(self.assumptions["cash_to_revenue"]) * revenue
-        f.debt[rows] = float(self.assumptions["debt_to_capital"]) * f.capital[rows]
-        f.receivables[rows] = revenue * p["receivable_days"] / 365.0
-        self.illiquid[rows] = False
-        self.wage_factor[rows] = 1.0
+        class_draw = rng.random(n)
+        productivity = (f.productivity[peers] * np.exp(-p["entrant_productivity_gap"])).astype(f.productivity.dtype)
+        entrant_wages = self.wage * (productivity / self.market_productivity[-1][new_market]) ** p["wage_productivity_elasticity"]
+        competitiveness = -np.log((1.0 + p["markup"]) * entrant_wages / productivity)
+        entry_exit.place_entrants(
+            rows, peers, new_market, N_SEGMENTS, row_weight, revenue, productivity, competitiveness, class_draw,
+            p["foreign_share"], taxonomy.FOREIGN_FUNDED, taxonomy.SME, taxonomy.RUNG_NONE, self.demand, self.va_ratio,
+            self.capital_to_revenue, self.price_index, float(self.assumptions["cash_to_revenue"]),
+            float(self.assumptions["debt_to_capital"]), p["receivable_days"], f.alive, f.weight, f.firm_class, f.ladder_rung,
+            f.industry, f.emerging, f.high_tech, f.region, f.digital_stage, f.age, f.market_share, f.competitiveness,
+            f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity, f.rd_propensity,
+            f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.export_propensity,
+            f.export_share, f.cash, f.debt, f.receivables, self.illiquid, self.wage_factor, threads=self.threads)
         return float(f.weight[rows].sum(dtype=np.float64))
 
     def run_to_end(self) -> None:

@@ -195,10 +195,12 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     firm_class = np.where(u < soe_share + params["foreign_share"], taxonomy.FOREIGN_FUNDED, firm_class)
     firm_class = np.where(u < soe_share, taxonomy.STATE_OWNED, firm_class)
     firms.firm_class[rows] = firm_class
+    del large, u, soe_share  # the 52-million-firm build holds only the arrays it still needs
 
     # --- segment flags: emerging (SEI) and high-tech, set by value-added fractions per industry
     priority = rng.random(n)
     firms.emerging[rows] = _flag_by_value_share(priority, va, above_scale, industry, industries["sei_fraction"])
+    del priority
     # Rescale the industries' high-tech fractions (capped at 1) to the documents' 2012 share.
     hightech_fraction = fill_to_target(
         industries["hightech_fraction"], above_va, np.zeros(n_industries, dtype=np.intp),
@@ -207,6 +209,7 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     # High-tech firms are drawn mostly among emerging ones (the two groups overlap in the statistics).
     hightech_priority = rng.random(n) - 0.5 * firms.emerging[rows]
     firms.high_tech[rows] = _flag_by_value_share(hightech_priority, va, above_scale, industry, hightech_fraction)
+    del hightech_priority
 
     # --- productivity: lognormal, correlated with size rank, lower for state-owned firms
     size_rank = np.empty(n)
@@ -217,14 +220,18 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
         size_rank[order] = (cumulative - 0.5 * weight[order]) / cumulative[-1]
     rho = params["productivity_size_correlation"]
     z = rho * special.ndtri(size_rank) + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    del size_rank
     capital_intensity = industries["capital_to_revenue"] / industries["va_to_revenue"]
     log_productivity = params["productivity_dispersion"] * z + 0.5 * np.log(capital_intensity / capital_intensity.mean())[industry]
     log_productivity -= params["soe_productivity_gap"] * (firm_class == taxonomy.STATE_OWNED)
+    del z
     employment_target = params["employment_above_scale_2012"] * 1e6
     shift = np.log(np.sum((weight * va * np.exp(-log_productivity))[above_scale]) / employment_target)
     productivity = np.exp(log_productivity + shift)
+    del log_productivity
     firms.productivity[rows] = productivity
     firms.employment[rows] = va / productivity
+    del productivity
     wage = params["labour_cost_2012"]
 
     # --- R&D: lognormal propensity around the industry's relative intensity, scaled to 001's 2012 figure
@@ -241,6 +248,7 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     # 001's 176,000 applications "by industrial enterprises" are NBS's survey of above-scale industrial firms
     patent_yield = doc["invention_patent_apps"] / np.sum((weight * rd)[above_scale])
     firms.patent_stock[rows] = patent_yield * rd / params["patent_depreciation"]
+    del propensity, rd
 
     # --- digital stages by size class
     sme_shares = np.asarray(assume["digital_stage_shares_sme"], dtype=float)
@@ -249,6 +257,7 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     stage_sme = np.searchsorted(np.cumsum(sme_shares / sme_shares.sum()), u, side="right")
     stage_other = np.searchsorted(np.cumsum(other_shares / other_shares.sum()), u, side="right")
     firms.digital_stage[rows] = np.minimum(np.where(firm_class == taxonomy.SME, stage_sme, stage_other), len(taxonomy.DIGITAL_STAGES) - 1)
+    del u, stage_sme, stage_other
 
     # --- balance sheet; capital level set so the top 500 manufacturers hold 001's 2012 assets
     capital = revenue * industries["capital_to_revenue"][industry] * np.exp(
@@ -266,6 +275,7 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     firms.cash[rows] = cash
     firms.receivables[rows] = receivables
     firms.debt[rows] = assume["debt_to_capital"] * capital
+    del cash, receivable_days, receivables
 
     # --- energy and carbon: industry weights scaled to industry's 2012 totals
     noise = np.exp(assume["energy_dispersion"] * rng.standard_normal(n) - 0.5 * assume["energy_dispersion"] ** 2)
@@ -276,6 +286,7 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     carbon = industries["co2_per_tce"][industry] * np.ones(n)
     carbon *= assume["industry_co2_2012"] / assume["industry_energy_2012"] * np.sum(weight * va * intensity) / np.sum(weight * va * intensity * carbon)
     firms.carbon_intensity[rows] = carbon
+    del noise, intensity, carbon, va
 
     # --- exports: orientation by class and firm; totals by industry group and for high-tech firms
     orientation = industries["export_propensity"][industry] * np.asarray(assume["export_class_multiplier"])[firm_class]
@@ -291,6 +302,7 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     hightech_gap = lambda boost: np.sum((weight * revenue * shares_for(boost))[hightech]) - doc["hightech_exports"] * 1e6
     boost = optimize.brentq(hightech_gap, -0.99, 50.0) if hightech_gap(-0.99) < 0 < hightech_gap(50.0) else 0.0
     firms.export_share[rows] = shares_for(boost)
+    del orientation, hightech, firm_class
 
     # --- market shares within each market (industry x segment), per real firm
     market = industry * 2 + firms.emerging[rows]

@@ -38,7 +38,7 @@ from sim.levers import intensity as lever
 from sim.levers import intensity_any_rung, rung_targeted
 from sim.parallel import partial_sums, run_chunks
 from sim.randomness import uniform
-from sim.rules import digital, energy, finance, innovation, ladder, market, production
+from sim.rules import digital, energy, finance, innovation, ladder, production
 from sim.rules.entry_exit import draw_peer, market_index
 
 N_STAGES = len(taxonomy.DIGITAL_STAGES)
@@ -88,17 +88,20 @@ def market_inputs(alive, weight, firm_class, industry, emerging, region, digital
 def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, industry, emerging, region, digital_stage, age, market_share,
               revenue, previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
               patent_stock, energy_intensity, energy_use, carbon_intensity, cash, debt, receivables, illiquid,
-              va_ratio, capital_to_revenue, manufacturing, market_productivity, demand_growth, n_markets, n_industries,
+              va_ratio, capital_to_revenue, manufacturing, demand_growth, n_markets, n_industries,
               year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, threshold_revenue, sme_revenue_limit,
-              innovation_draws, key_innovation, key_digital, key_ladder, p_market, p_innovation, p_digital, p_finance,
-              p_energy, p_ladder, levers, wage_factor, key_levers, p_levers,
+              innovation_draws, key_innovation, key_digital, key_ladder, p_innovation, p_digital, p_finance,
+              p_energy, p_ladder, levers, wage_factor, wages, key_levers, p_levers,
               market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, rows, starts, heaviest,
               new_productivity, fiscal, patents):
     """The year of rows [start, stop): every rule in order for each live firm. Imitators read
     last year's productivity of their peer, so new productivity goes to `new_productivity`; the
     chunk's fiscal cost by lever (M RMB) and the expected patent applications of its above-scale
     firms go to row `chunk` of `fiscal` and `patents`."""
-    wage_elasticity = p_market.wage_productivity_elasticity
+    # The chunk's sums are kept here and written once at the end: neighbouring chunks' slots share
+    # cache lines, and a store per firm into them would make the two cores fight over those lines.
+    spent = np.zeros(fiscal.shape[1])
+    expected = 0.0
     for i in range(start, stop):  # rows are independent: each writes only its own row
         if not alive[i]:
             continue
@@ -141,17 +144,16 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
                                 key_innovation, i, p_innovation)
         partner = lever(levers, HAND_IN_HAND, cls, reg, ind, rung) if cls == SME else 0.0
         if partner != 0.0 and uniform(key_levers, i, DRAW_PARTNER) < partner:
-            fiscal[chunk, HAND_IN_HAND] += w * p_levers.hand_in_hand_cost
+            spent[HAND_IN_HAND] += w * p_levers.hand_in_hand_cost
             a = max(a, innovation.partner_imitation(productivity[i], large_productivity[m],
                                                     uniform(key_levers, i, DRAW_PARTNER_SUCCESS),
                                                     p_levers.hand_in_hand_success, p_innovation.imitation_absorption))
         applications = patent_yield * rd
         if revenue[i] >= threshold_revenue:  # the national figure counts above-scale firms (NBS's survey of them)
-            patents[chunk] += w * applications
+            expected += w * applications
         patent_stock[i] = innovation.patent_stock(patent_stock[i], applications, p_innovation.patent_depreciation)
         # digital
-        firm_wage = market.firm_wage(productivity[i], market_productivity[m], wage, wage_elasticity) * wage_factor[i]
-        wage_bill = workers * firm_wage
+        wage_bill = workers * wages[i]  # labour cost per worker, from the market step
         ceiling = p_finance.leverage_ceiling_soe if firm_class[i] == STATE_OWNED else p_finance.leverage_ceiling_private
         if reform != 0.0:
             ceiling = finance.soe_ceiling(p_finance.leverage_ceiling_soe, p_finance.leverage_ceiling_private, reform)
@@ -182,8 +184,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
                     debt[i] += own_cost - from_cash
                     if subsidy != 0.0 or ai != 0.0:  # the state's share, split between the two levers
                         paid = cost - own_cost
-                        fiscal[chunk, DIGITAL_SUBSIDY] += w * paid * subsidy / (subsidy + ai)
-                        fiscal[chunk, AI_EMPOWERMENT] += w * paid * ai / (subsidy + ai)
+                        spent[DIGITAL_SUBSIDY] += w * paid * subsidy / (subsidy + ai)
+                        spent[AI_EMPOWERMENT] += w * paid * ai / (subsidy + ai)
         # finance
         arrears = lever(levers, ARREARS_ENFORCEMENT, cls, reg, ind, rung)
         if arrears != 0.0:
@@ -207,15 +209,16 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
                                                                        carbon_cost, income, deduction * rd, grant)
         capital[i], cash[i], debt[i], receivables[i], illiquid[i] = k, c, d, r, short
         if deduction != 0.0:  # forgone tax
-            fiscal[chunk, RD_SUPERDEDUCTION] += w * (p_finance.corporate_tax_rate * max(profit, 0.0) - tax)
+            spent[RD_SUPERDEDUCTION] += w * (p_finance.corporate_tax_rate * max(profit, 0.0) - tax)
         if grant != 0.0:
-            fiscal[chunk, EQUIPMENT_RENEWAL] += w * grant * invest
+            spent[EQUIPMENT_RENEWAL] += w * grant * invest
         if carbon_price != 0.0:
-            fiscal[chunk, CARBON_CONSTRAINT] -= w * carbon_cost
+            spent[CARBON_CONSTRAINT] -= w * carbon_cost
         if income != 0.0:
-            fiscal[chunk, GRADIENT_CULTIVATION] += w * income
-        a *= math.exp(finance.embodied_gain(invest, before, p_finance.embodiment_rate))
-        intensity *= math.exp(-finance.embodied_gain(invest, before, p_finance.energy_embodiment))
+            spent[GRADIENT_CULTIVATION] += w * income
+        if invest != 0.0:  # no investment, no vintage gain (exp(0) = 1 exactly)
+            a *= math.exp(finance.embodied_gain(invest, before, p_finance.embodiment_rate))
+            intensity *= math.exp(-finance.embodied_gain(invest, before, p_finance.energy_embodiment))
         new_productivity[i] = a
         # energy
         intensity = energy.energy_intensity(intensity, p_energy.energy_efficiency_trend)
@@ -242,6 +245,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
         if firm_class[i] == SME or firm_class[i] == LARGE_PRIVATE:
             firm_class[i] = LARGE_PRIVATE if revenue[i] >= sme_revenue_limit else SME
         age[i] += 1
+    fiscal[chunk] = spent
+    patents[chunk] = expected
 
 
 @njit(cache=True, nogil=True)
@@ -270,7 +275,8 @@ def firm_year(*inputs, threads=1):
     inputs: the firm columns, market arrays, scalars, random keys and rule parameters named in
     FIRM_YEAR_INPUTS (the parameters of firm_rows), among them levers: the year's lever table
     (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor per row (1 except for firms
-    that moved inland); key_levers: key of the "levers" stream.
+    that moved inland); wages: each row's labour cost per worker this year (float64, written by
+    sim.rules.market.update_market_at_wages); key_levers: key of the "levers" stream.
 
     Returns (expected invention patent applications of above-scale firms, and by market: the employment-weighted mean
     productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by

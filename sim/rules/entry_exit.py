@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.parallel import run_chunks
 from sim.randomness import uniform
 from sim.rules import Process, parameter_tuple
 from sim.rules.finance import net_worth
@@ -100,10 +101,83 @@ def draw_peer(m, rows, starts, heaviest, weight, key, row, draw):
     return pick
 
 
-@njit(cache=True)
-def draw_peers(markets, rows, starts, heaviest, weight, key):
-    """draw_peer for a batch of requests (one per entry of `markets`)."""
-    peers = np.empty(markets.size, dtype=np.int64)
-    for j in range(markets.size):
+@njit(cache=True, nogil=True)
+def peer_rows(start, stop, chunk, markets, rows, starts, heaviest, weight, key, peers):
+    for j in range(start, stop):
         peers[j] = draw_peer(markets[j], rows, starts, heaviest, weight, key, j, 0)
+
+
+def draw_peers(markets, rows, starts, heaviest, weight, key, threads=1):
+    """draw_peer for a batch of requests (one per entry of `markets`), in chunks on `threads` threads."""
+    peers = np.empty(markets.size, dtype=np.int64)
+    run_chunks(peer_rows, markets.size, markets, rows, starts, heaviest, weight, key, peers, threads=threads)
     return peers
+
+
+@njit(cache=True)
+def firms_by_market(market, alive, weight, n_markets):
+    """Real firms (summed weight of live rows, in row order) by market."""
+    firms = np.zeros(n_markets)
+    for i in range(market.size):
+        if alive[i]:
+            firms[market[i]] += weight[i]
+    return firms
+
+
+@njit(cache=True, nogil=True)
+def place_entrant_rows(start, stop, chunk, rows, peers, new_market, segments, row_weight, revenue, productivity_of, competitiveness_of, class_draw,
+                   foreign_share, foreign_code, sme_code, blank_rung, demand, va_ratio, capital_to_revenue, price_index,
+                   cash_to_revenue, debt_to_capital, receivable_days, alive, weight, firm_class, ladder_rung, industry,
+                   emerging, high_tech, region, digital_stage, age, market_share, competitiveness, columns_revenue,
+                   previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
+                   patent_stock, energy_intensity, energy_use, carbon_intensity, export_propensity, export_share, cash, debt,
+                   receivables, illiquid, wage_factor):
+    """Entrants [start, stop) of place_entrants.
+
+    Write entrant j into dead row rows[j] of market new_market[j], a copy of incumbent peers[j]
+    (sim.model.IndustryModel._enter): its own revenue, productivity and competitiveness (given),
+    the peer's region, high-tech flag, R&D habit, energy and carbon intensity and export orientation,
+    and a balance sheet in proportion to its revenue."""
+    debt_ratio = np.float32(debt_to_capital)  # float32 state times a plain number stays float32
+    for j in range(start, stop):
+        r, q, m = rows[j], peers[j], new_market[j]
+        ind = m // segments
+        sales = revenue[j]
+        alive[r] = True
+        weight[r] = row_weight[m]
+        industry[r] = ind
+        emerging[r] = m % segments == 1
+        high_tech[r] = high_tech[q]
+        region[r] = region[q]
+        rd_propensity[r] = rd_propensity[q]
+        energy_intensity[r] = energy_intensity[q]
+        carbon_intensity[r] = carbon_intensity[q]
+        export_propensity[r] = export_propensity[q]
+        firm_class[r] = foreign_code if class_draw[j] < foreign_share else sme_code
+        ladder_rung[r] = blank_rung
+        digital_stage[r] = 0
+        age[r] = 0
+        productivity[r] = productivity_of[j]
+        columns_revenue[r] = sales
+        market_share[r] = sales / max(demand[m], 1e-9)
+        competitiveness[r] = competitiveness_of[j]
+        va = sales * va_ratio[ind]
+        value_added[r] = va
+        previous_value_added[r] = 0.0
+        employment[r] = va / price_index / np.float64(productivity[r])
+        rd_spending[r] = np.float64(rd_propensity[r]) * sales
+        patent_stock[r] = 0.0
+        energy_use[r] = np.float64(energy_intensity[r]) * va / price_index
+        export_share[r] = 0.0
+        capital[r] = capital_to_revenue[ind] * sales
+        cash[r] = cash_to_revenue * sales
+        debt[r] = debt_ratio * capital[r]
+        receivables[r] = sales * receivable_days / 365.0
+        illiquid[r] = False
+        wage_factor[r] = 1.0
+
+
+def place_entrants(*arguments, threads=1):
+    """place_entrant_rows over every entrant (the arguments after its chunk bounds), in chunks on
+    `threads` threads: entrants write distinct rows and read only live ones."""
+    run_chunks(place_entrant_rows, arguments[0].size, *arguments, threads=threads)

@@ -94,9 +94,8 @@ def replicate_rows(start, stop, chunk, market, weight, shares, fitness_gain, str
             totals[chunk, m] += weight[i] * updated[i]
 
 
-def replicator_shares(shares, fitness_gain, market, weight, n_markets, strength, shock, threads=1):
-    """Replicator dynamics within each market; returns per-firm shares with sum(weight * share) = 1
-    in every occupied market. `shock` is a log multiplier per firm; zero-weight rows get zero."""
+def _replicator_scale(shares, fitness_gain, market, weight, n_markets, strength, shock, threads=1):
+    """The replicator's unnormalised new shares and each market's normaliser (see replicator_shares)."""
     n = shares.size
     held_gained = partial_sums(n, 2, n_markets)
     run_chunks(fitness_rows, n, market, weight, shares, fitness_gain, held_gained, threads=threads)
@@ -107,7 +106,13 @@ def replicator_shares(shares, fitness_gain, market, weight, n_markets, strength,
     run_chunks(replicate_rows, n, market, weight, shares, fitness_gain, strength, shock, mean_gain, updated, totals,
                threads=threads)
     total = totals.sum(axis=0)
-    scale = np.divide(1.0, total, out=np.zeros(n_markets), where=total > 0.0)
+    return updated, np.divide(1.0, total, out=np.zeros(n_markets), where=total > 0.0)
+
+
+def replicator_shares(shares, fitness_gain, market, weight, n_markets, strength, shock, threads=1):
+    """Replicator dynamics within each market; returns per-firm shares with sum(weight * share) = 1
+    in every occupied market. `shock` is a log multiplier per firm; zero-weight rows get zero."""
+    updated, scale = _replicator_scale(shares, fitness_gain, market, weight, n_markets, strength, shock, threads)
     return updated * np.where(weight > 0.0, scale[market], 0.0)
 
 
@@ -120,15 +125,17 @@ def update_market(market, weight, share, old_competitiveness, productivity, pate
 
 @njit(cache=True, nogil=True)
 def competition_rows(start, stop, chunk, market, weight, old_competitiveness, productivity, patent_stock, revenue,
-                     market_productivity, wage, wage_factor, key, p, gain, shock):
+                     market_productivity, wage, wage_factor, key, p, gain, shock, wages):
     """Rows [start, stop): the change of competitiveness over the year (old_competitiveness is
-    replaced by the new value) and the firm's demand shock."""
+    replaced by the new value), the firm's demand shock, and its labour cost per worker (`wages`,
+    which the firm year reuses)."""
     for i in range(start, stop):
         gain[i] = 0.0
         shock[i] = 0.0
         if weight[i] > 0.0:
             m = market[i]
             w = firm_wage(productivity[i], market_productivity[m], wage, p.wage_productivity_elasticity) * wage_factor[i]
+            wages[i] = w
             fitness = competitiveness(productivity[i], patent_stock[i], revenue[i], w, p.markup, p.quality_weight)
             gain[i] = fitness - old_competitiveness[i]
             old_competitiveness[i] = fitness
@@ -137,21 +144,26 @@ def competition_rows(start, stop, chunk, market, weight, old_competitiveness, pr
 
 
 @njit(cache=True, nogil=True)
-def revenue_rows(start, stop, chunk, market, weight, new_share, demand, share, revenue):
+def revenue_rows(start, stop, chunk, market, weight, updated, scale, demand, share, revenue):
+    """Rows [start, stop): the normalised new share (updated x the market's normaliser) and revenue."""
     for i in range(start, stop):
         if weight[i] > 0.0:
-            share[i] = new_share[i]
-            revenue[i] = new_share[i] * demand[market[i]]
+            m = market[i]
+            new_share = updated[i] * scale[m]
+            share[i] = new_share
+            revenue[i] = new_share * demand[m]
 
 
 def update_market_at_wages(market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
-                           market_productivity, demand, n_markets, wage, wage_factor, key, p, threads=1):
+                           market_productivity, demand, n_markets, wage, wage_factor, key, p, threads=1, wages=None):
     """update_market with a factor per firm on its labour cost (1, or the regional wage ratio of a
-    firm that moved inland under the regional_transfer lever)."""
+    firm that moved inland under the regional_transfer lever). `wages` (float64 per row, optional)
+    receives each firm's labour cost per worker."""
     n = share.size
     gain = np.empty(n)
     shock = np.empty(n)
+    wages = np.empty(n) if wages is None else wages
     run_chunks(competition_rows, n, market, weight, old_competitiveness, productivity, patent_stock, revenue,
-               market_productivity, wage, wage_factor, key, p, gain, shock, threads=threads)
-    new = replicator_shares(share, gain, market, weight, n_markets, p.share_selection_strength, shock, threads=threads)
-    run_chunks(revenue_rows, n, market, weight, new, demand, share, revenue, threads=threads)
+               market_productivity, wage, wage_factor, key, p, gain, shock, wages, threads=threads)
+    updated, scale = _replicator_scale(share, gain, market, weight, n_markets, p.share_selection_strength, shock, threads)
+    run_chunks(revenue_rows, n, market, weight, updated, scale, demand, share, revenue, threads=threads)
