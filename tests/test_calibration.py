@@ -98,20 +98,23 @@ def test_calibrated_parameters_lie_within_their_bounds():
         assert field in raw["meta"]
 
 
-# A small-scale check of the committed calibration: scale 0.01 (a 14,000-row population, one tenth of a
-# second a year) and three seeds have more Monte Carlo noise than the calibration's scale 0.02 and
-# three seeds, and firm counts depend a little on scale, so the stated tolerance here is three times
-# the calibration's (5% of levels, 1 point of shares, at most 10% of a small share).
+# An out-of-sample check of the committed calibration: its scale (0.02) but five seeds it never saw
+# (4-8). Single runs vary a lot (one large firm can move a market's growth or the SEI share by
+# points), so the stated tolerance here is three times the calibration's (5% of levels, 1 point of
+# shares, at most 10% of a small share). Scale 0.01 is too coarse for this: the emerging segments
+# then hold too few rows (SEI share 14-15% there against 11-13% at 0.02 to 0.5, seeds 4 and 5).
 LOOSER = 3.0
+FRESH_SEEDS = (4, 5, 6, 7, 8)
 
 
 @pytest.mark.skipif(not CALIBRATED_FILE.exists(), reason="no calibrated parameter set committed yet")
-def test_calibrated_baseline_hits_the_fit_targets_at_a_small_scale():
+def test_calibrated_baseline_hits_the_fit_targets_on_fresh_seeds():
     from sim.runner import simulate
     from sim.scenario import load_scenario
 
     scenario = load_scenario("scenarios/baseline.toml")
-    dataset = xr.concat([simulate(scenario, seed, scale=0.01) for seed in (1, 2, 3)], dim="run")
+    scale = calibration.load_settings().scale
+    dataset = xr.concat([simulate(scenario, seed, scale=scale) for seed in FRESH_SEEDS], dim="run")
     rows = [row for row in calibration.fit_table(dataset, calibration.load_settings()) if row.role == "fit"]
     assert len(rows) == len(calibration.fit_targets())
     missed = [f"{row.key}: model {row.model_mean:.4g} vs document {row.document:.4g} ({row.standardized:+.1f} tolerances)"
