@@ -7,12 +7,18 @@ manufacturers' revenue and assets. What they do not (industry mix, ownership, si
 shape, below-threshold firms) are labelled assumptions.
 
 Size distribution: revenue of above-scale firms in industry i is a Lomax (Pareto II) starting at
-the threshold, x = T + sigma_i ((1 - u)^(-1/alpha) - 1). sigma_i follows from the industry's mean
-revenue; the common tail exponent alpha is solved so that the 500 largest manufacturers earn the
-documents' 2012 revenue (001 II (iv)). Each row takes the mean revenue of its quantile stratum, so totals are exact at any scale.
+the threshold, x = T + sigma_i ((1 - u)^(-1/alpha) - 1). The common tail exponent alpha is solved so
+that the 500 largest manufacturers earn the documents' 2012 revenue (001 II (iv)), and sigma_i so
+that the industry's firms hold its documented revenue (its value added over the value-added ratio).
 
 Sampling: the largest `census_share` of each industry are simulated one to one whatever the
-scale; the rest are sampled at the scale, each row weighted by the firms it stands for.
+scale; the rest are sampled at the scale, each row weighted by the firms it stands for. A census
+firm of rank k takes the quantile at the expected position of the k-th largest of N draws,
+1 - k / (N + 1) (a rank-size rule: x_1 / x_2 = 2^(1/alpha) in the tail, Zipf's law in Axtell's 2001
+form); a sampled row takes the mean revenue of its quantile stratum. Totals are exact at any scale.
+(Taking stratum means for the census too would give the largest firm the expected mass of the
+whole tail beyond quantile 1 - 1/N: with alpha near 1, 10 to 30 times its runner-up and up to a
+third of a market, an outlier no finite sample of firms has.)
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy import optimize, special
 
 from sim import taxonomy
@@ -58,21 +65,42 @@ def lomax_stratum_mean(lo, hi, threshold: float, sigma: float, alpha: float) -> 
     return threshold - sigma + sigma * integral / (hi - lo)
 
 
-def _top_revenue(mean_revenue, counts, manufacturing, threshold, alpha, top_n=TOP_N) -> float:
-    """Expected revenue of the top_n manufacturers (sum of the top strata means, deterministic)."""
+def lomax_rank_revenue(rank, count: int, threshold: float, sigma: float, alpha: float) -> np.ndarray:
+    """Revenue of the firm ranked `rank` (1 = largest) of `count`: the Lomax quantile at its expected
+    position 1 - rank / (count + 1) (rank-size rule)."""
+    upper_tail = np.asarray(rank, dtype=float) / (count + 1.0)
+    return threshold + sigma * (upper_tail ** (-1.0 / alpha) - 1.0)
+
+
+def census_count(count: int, census_share: float) -> int:
+    """Firms of an industry simulated one to one: the largest `census_share` of them."""
+    return min(count, int(np.ceil(census_share * count)))
+
+
+def lomax_scale(mean_revenue: float, count: int, census: int, threshold: float, alpha: float) -> float:
+    """The Lomax scale sigma at which `count` firms (the census at their ranks, the rest as
+    stratum means) hold `count * mean_revenue`: the rows' revenue is linear in sigma."""
+    excess = np.sum(lomax_rank_revenue(np.arange(1, census + 1), count, 0.0, 1.0, alpha))
+    body = count - census
+    if body:
+        excess += body * (lomax_stratum_mean(0.0, body / count, 1.0, 1.0, alpha) - 1.0)
+    return float((mean_revenue - threshold) * count / excess)
+
+
+def _top_revenue(mean_revenue, counts, manufacturing, threshold, alpha, census_share, top_n=TOP_N) -> float:
+    """Revenue of the top_n manufacturers at the rank-size rule (deterministic)."""
     values = []
     for i in np.flatnonzero(manufacturing):
-        sigma = (mean_revenue[i] - threshold) * (alpha - 1.0)
-        k = np.arange(1, min(top_n, counts[i]) + 1)
-        values.append(lomax_stratum_mean(1.0 - k / counts[i], 1.0 - (k - 1) / counts[i], threshold, sigma, alpha))
+        sigma = lomax_scale(mean_revenue[i], counts[i], census_count(counts[i], census_share), threshold, alpha)
+        values.append(lomax_rank_revenue(np.arange(1, min(top_n, counts[i]) + 1), counts[i], threshold, sigma, alpha))
     values = np.sort(np.concatenate(values))[::-1]
     return float(values[:top_n].sum())
 
 
-def solve_tail_exponent(mean_revenue, counts, manufacturing, threshold, target_top_revenue) -> float:
+def solve_tail_exponent(mean_revenue, counts, manufacturing, threshold, target_top_revenue, census_share) -> float:
     """The Lomax exponent at which the top 500 manufacturers earn `target_top_revenue` (M RMB)."""
-    gap = lambda a: _top_revenue(mean_revenue, counts, manufacturing, threshold, a) - target_top_revenue
-    return float(optimize.brentq(gap, 1.0001, 20.0, xtol=1e-10))
+    gap = lambda a: _top_revenue(mean_revenue, counts, manufacturing, threshold, a, census_share) - target_top_revenue
+    return float(optimize.brentq(gap, 0.3, 20.0, xtol=1e-10))
 
 
 def _strata(count_real: int, rows: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray, float]:
@@ -137,7 +165,8 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
         above_va[members] = total * industries["va_weight"][members] / industries["va_weight"][members].sum()
     mean_revenue = above_va / industries["va_to_revenue"] / counts
 
-    alpha = solve_tail_exponent(mean_revenue, counts, manufacturing, threshold, doc["top500_revenue"] * 1e6)
+    alpha = solve_tail_exponent(mean_revenue, counts, manufacturing, threshold, doc["top500_revenue"] * 1e6,
+                                params["census_share"])
 
     # --- rows: census of the largest, stratified sample of the rest, the below-threshold band
     revenue, weight, industry, band_row_weight = [], [], [], np.ones(n_industries)
@@ -147,15 +176,13 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     micro_counts = micro_firm_counts(counts + band_counts) if coverage == "all_enterprises" else np.zeros(n_industries, dtype=np.int64)
     micro_floor = float(assume["micro_floor_revenue"])
     for i in range(n_industries):
-        sigma = (mean_revenue[i] - threshold) * (alpha - 1.0)
-        census = min(counts[i], int(np.ceil(params["census_share"] * counts[i])))
-        k = np.arange(1, census + 1)
+        census = census_count(counts[i], params["census_share"])
+        sigma = lomax_scale(mean_revenue[i], counts[i], census, threshold, alpha)
         body = counts[i] - census
         body_rows = max(1, int(round(body * scale))) if body else 0
         lo, hi, body_weight = _strata(body, body_rows, 0.0, body / counts[i]) if body else (np.empty(0), np.empty(0), 1.0)
-        lo = np.concatenate([1.0 - k / counts[i], lo])
-        hi = np.concatenate([1.0 - (k - 1) / counts[i], hi])
-        above = lomax_stratum_mean(lo, hi, threshold, sigma, alpha)
+        above = np.concatenate([lomax_rank_revenue(np.arange(census, 0, -1), counts[i], threshold, sigma, alpha),
+                                lomax_stratum_mean(lo, hi, threshold, sigma, alpha)])
         band_rows = max(1, int(round(band_counts[i] * scale)))
         lo, hi, band_weight = _strata(band_counts[i], band_rows, 0.0, 1.0)
         band_row_weight[i] = band_weight
@@ -198,9 +225,8 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     del large, u, soe_share  # the 52-million-firm build holds only the arrays it still needs
 
     # --- segment flags: emerging (SEI) and high-tech, set by value-added fractions per industry
-    priority = rng.random(n)
-    firms.emerging[rows] = _flag_by_value_share(priority, va, above_scale, industry, industries["sei_fraction"])
-    del priority
+    firms.emerging[rows] = _split_segments(va, weight, above_scale, industry, industries["sei_fraction"], rng.random(n),
+                                           float(assume["max_segment_share_2012"]))
     # Rescale the industries' high-tech fractions (capped at 1) to the documents' 2012 share.
     hightech_fraction = fill_to_target(
         industries["hightech_fraction"], above_va, np.zeros(n_industries, dtype=np.intp),
@@ -321,6 +347,49 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
         / np.bincount(industry, weights=weight * revenue, minlength=n_industries),
     )
     return firms, calibration
+
+
+def _split_segments(va, weight, above_scale, industry, fraction, uniform_draw, max_share) -> np.ndarray:
+    """Flag each industry's strategic-emerging firms so that they hold `fraction` of its above-scale
+    value added at every size: walking down the firms by size, a firm is flagged with probability
+    (the value added the segment is owed so far) / (its row's value added), clipped to [0, 1], so the
+    flagged value added tracks fraction x the cumulative value added (a dithered proportional
+    allocation; the size distribution of each segment is the industry's). A firm whose value added
+    exceeds `max_share` of one segment's total goes to the other (the larger one if both). Firms
+    below the threshold are flagged with probability `fraction`."""
+    flags = uniform_draw < fraction[industry]
+    for i in range(fraction.size):
+        members = np.flatnonzero((industry == i) & above_scale)
+        if members.size == 0 or fraction[i] <= 0.0 or fraction[i] >= 1.0:
+            flags[members] = fraction[i] >= 1.0
+            continue
+        order = members[np.argsort(-va[members], kind="stable")]
+        flags[order] = _dithered_allocation(va[order], weight[order].astype(np.float64), uniform_draw[order], fraction[i],
+                                            max_share)
+    return flags
+
+
+@njit(cache=True)
+def _dithered_allocation(va, weight, uniform_draw, fraction, max_share):
+    """_split_segments for one industry, rows in descending order of value added."""
+    total = np.sum(va * weight)
+    emerging_cap, conventional_cap = max_share * fraction * total, max_share * (1.0 - fraction) * total
+    flags = np.zeros(va.size, dtype=np.bool_)
+    cumulative, flagged = 0.0, 0.0
+    for j in range(va.size):
+        row_va = va[j] * weight[j]
+        cumulative += row_va
+        if va[j] > emerging_cap and va[j] > conventional_cap:
+            flags[j] = fraction >= 0.5
+        elif va[j] > emerging_cap:
+            flags[j] = False
+        elif va[j] > conventional_cap:
+            flags[j] = True
+        else:
+            flags[j] = uniform_draw[j] * row_va < fraction * cumulative - flagged
+        if flags[j]:
+            flagged += row_va
+    return flags
 
 
 def _flag_by_value_share(priority, va, above_scale, industry, fraction) -> np.ndarray:

@@ -98,3 +98,48 @@ def test_whole_population_holds_the_documents_52_million_enterprises():
     assert calibration.entrant_floor_revenue == load_initial_state().assumptions["micro_floor_revenue"]
     with pytest.raises(ValueError, match="coverage"):
         build_population(params, seed=3, scale=0.002, coverage="everyone")
+
+
+def test_largest_firms_follow_the_rank_size_rule_and_no_firm_dominates_a_segment(population):
+    """The census firms sit at the expected positions of the order statistics (the largest of each
+    industry about 2^(1/alpha) times its runner-up, as Zipf's law has it), and the emerging /
+    conventional split gives no firm more than the assumed 10% of its segment's value added unless
+    it is larger than that share of both segments (then it sits in the larger one)."""
+    _, firms, calibration = population
+    from sim.taxonomy import load_industries
+    industries = load_industries()
+    alive, w, above = totals(firms)
+    cap = load_initial_state().assumptions["max_segment_share_2012"]
+    ratios = []
+    for i in range(len(industries)):
+        revenue = np.sort(firms.revenue[alive & (firms.industry == i)])[::-1]
+        if revenue.size > 100:
+            ratios.append((revenue[0] - 20.0) / (revenue[1] - 20.0))
+        va = (w * firms.value_added)[above & (firms.industry == i)]
+        emerging = firms.emerging[above & (firms.industry == i)]
+        per_firm = firms.value_added[above & (firms.industry == i)]
+        for flag in (True, False):
+            segment = va[emerging == flag].sum()
+            if segment > 0:
+                other = va[emerging != flag].sum()
+                largest = per_firm[emerging == flag].max()
+                assert largest <= cap * segment * (1 + 1e-6) or largest > cap * other, (i, flag)
+    expected = (2.0 ** (1.0 / calibration.tail_exponent))  # ((2/(N+1))/(1/(N+1)))^(1/alpha), the threshold aside
+    assert np.median(ratios) == pytest.approx(expected, rel=0.02)
+
+
+def test_emerging_segment_holds_its_fraction_at_every_size(population):
+    """The dithered split keeps each industry's strategic-emerging fraction of value added among its
+    largest firms as among the rest (size and segment independent, within the lumpiness of a firm)."""
+    _, firms, _ = population
+    from sim.taxonomy import load_industries
+    industries = load_industries()
+    alive, w, above = totals(firms)
+    for i in np.flatnonzero((industries["sei_fraction"] > 0.05) & (industries["sei_fraction"] < 0.95)):
+        members = np.flatnonzero(above & (firms.industry == i))
+        order = members[np.argsort(-firms.value_added[members])]
+        va = (w * firms.value_added)[order]
+        half = np.searchsorted(np.cumsum(va), 0.5 * va.sum())
+        for part in (slice(0, half), slice(half, None)):
+            share = va[part][firms.emerging[order][part]].sum() / va[part].sum()
+            assert share == pytest.approx(industries["sei_fraction"][i], abs=0.05), i
