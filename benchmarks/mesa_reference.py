@@ -98,6 +98,7 @@ value_added, employment = plain(production.value_added), plain(production.employ
 rd_propensity, imitates, innovate = plain(innovation.rd_propensity), plain(innovation.imitates), plain(innovation.innovate)
 patent_stock = plain(innovation.patent_stock)
 firm_wage, competitiveness, shock_sd = plain(market.firm_wage), plain(market.competitiveness), plain(market.shock_sd)
+log_share_step, market_power_damping = plain(market.log_share_step), plain(market.market_power_damping)
 upgrade_cost, upgrade_probability = plain(digital.upgrade_cost), plain(digital.upgrade_probability)
 peer_share_table = plain(digital.peer_share_table)
 credit_room, finance_year, embodied_gain = plain(finance.credit_room), plain(finance.finance_year), plain(finance.embodied_gain)
@@ -134,12 +135,14 @@ class FirmAgent(mesa.Agent):
         self.gain = fitness - self.competitiveness
         self.competitiveness = fitness
         sd = shock_sd(self.revenue, p.demand_shock_sd, p.shock_size_exponent, p.shock_reference_revenue)
-        self.shock = sd * self.random.gauss(0.0, 1.0) - 0.5 * sd * sd
+        self.shock = sd * self.random.gauss(0.0, 1.0)
+        self.shock_variance = sd * sd
 
     def replicate(self, mean_gain: float) -> None:
-        """Replicator step: s exp(chi (dE - dE_bar) + shock), the log step capped (market.MAX_LOG_STEP)."""
-        step = self.model.p_market.share_selection_strength * (self.gain - mean_gain) + self.shock
-        self.market_share *= math.exp(min(max(step, -market.MAX_LOG_STEP), market.MAX_LOG_STEP))
+        """Replicator step s exp(step), the step damped by market power and capped (market.log_share_step)."""
+        step = log_share_step(self.gain - mean_gain, self.shock, self.shock_variance,
+                              self.model.p_market.share_selection_strength, self.market_share)
+        self.market_share *= math.exp(step)
 
     # ---- the firm's year (sim.year.firm_rows, baseline)
     def step(self) -> None:
@@ -332,9 +335,11 @@ class ReferenceModel(mesa.Model):
         self.productivity_norm = self.market_productivity[-1].tolist()
         self.agents.do("compete")
         held, gained = [0.0] * self.n_markets, [0.0] * self.n_markets
-        for agent in self.agents:
-            held[agent.market] += agent.weight * agent.market_share
-            gained[agent.market] += agent.weight * agent.market_share * agent.gain
+        strength = self.p_market.share_selection_strength
+        for agent in self.agents:  # the mean gain weighted by share held x market-power damping (sim.rules.market)
+            held_by_agent = agent.weight * agent.market_share * market_power_damping(strength, agent.market_share)
+            held[agent.market] += held_by_agent
+            gained[agent.market] += held_by_agent * agent.gain
         mean_gain = [g / h if h > 0.0 else 0.0 for g, h in zip(gained, held)]
         total = [0.0] * self.n_markets
         for agent in self.agents:

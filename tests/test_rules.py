@@ -36,9 +36,37 @@ def test_replicator_equal_gains_keep_shares_and_better_firms_gain():
     np.testing.assert_allclose(same, shares, rtol=1e-12)
     gain = np.array([0.0, 0.2, 0.0])
     better = market.replicator_shares(shares, gain, one_market, weight, 1, 2.0, calm)
-    raw = shares * np.exp(2.0 * gain)  # exact: s_j' = s_j exp(chi dE_j) / sum
+    damping = (1 - shares) / (1 + shares)  # Atkeson-Burstein, chi = 2
+    mean = np.sum(shares * damping * gain) / np.sum(shares * damping)
+    raw = shares * np.exp(damping * 2.0 * (gain - mean))  # exact: s_j' = s_j exp(D_j chi (dE_j - dE_bar)) / sum
     np.testing.assert_allclose(better, raw / raw.sum(), rtol=1e-12)
     assert better[1] > shares[1] and better[0] < shares[0]
+    # small firms follow the plain replicator: s_j' = s_j exp(chi dE_j) / sum
+    small = np.full(1000, 1e-3)
+    lead = np.where(np.arange(1000) == 0, 0.2, 0.0)
+    plain = small * np.exp(2.0 * lead)
+    np.testing.assert_allclose(market.replicator_shares(small, lead, np.zeros(1000, dtype=np.int64), np.ones(1000), 1, 2.0,
+                                                        np.zeros(1000)), plain / plain.sum(), rtol=5e-3)
+
+
+def test_market_power_stops_a_leading_firm_short_of_the_market():
+    """A firm against a fringe of small rivals, its cost lead growing 1% a year for 300 years: the
+    plain replicator's log odds would track chi * lead (share 0.978); with the Atkeson-Burstein
+    markup they follow y - chi log(1 - s) = chi * lead + constant (share 0.76), the equilibrium
+    of Cournot competition in a nested CES (Atkeson and Burstein 2008)."""
+    chi, n_fringe, years, step = 2.0, 900, 300, 0.01
+    shares = np.concatenate([[0.1], np.full(n_fringe, 0.9 / n_fringe)])
+    gain = np.where(np.arange(n_fringe + 1) == 0, step, 0.0)
+    for _ in range(years):
+        shares = market.replicator_shares(shares, gain, np.zeros(n_fringe + 1, dtype=np.int64), np.ones(n_fringe + 1), 1,
+                                          chi, np.zeros(n_fringe + 1))
+    fringe_share = 0.9 / n_fringe
+    # the fringe firms stay alike, so the relation holds for the leader against one fringe firm (both terms exact)
+    invariant = lambda s, other: math.log(s / other) - chi * math.log(1 - s) + chi * math.log(1 - other)
+    expected = invariant(0.1, fringe_share) + chi * step * years
+    assert invariant(shares[0], shares[1]) == pytest.approx(expected, abs=0.02)
+    plain_odds = 0.1 / 0.9 * math.exp(chi * step * years)
+    assert shares[0] == pytest.approx(0.761, abs=0.005) and plain_odds / (1 + plain_odds) > 0.97
 
 
 def test_replicator_leaves_dead_rows_at_zero():
@@ -80,7 +108,10 @@ def test_update_market_shares_follow_competitiveness_gains():
     revenue = np.array([50.0, 50.0])
     market.update_market(np.zeros(2, dtype=np.int64), weight, share, old, productivity, np.zeros(2), revenue,
                          np.ones(1), np.array([200.0]), 1, 0.05, KEY, p)
-    raw = np.array([1.0, 1.1 ** p.share_selection_strength])
+    chi = p.share_selection_strength
+    damping = 0.5 / (1 + (chi - 1) * 0.5)  # the Atkeson-Burstein damping at share 1/2
+    lead = math.log(1.1)
+    raw = np.exp(damping * chi * np.array([-lead / 2, lead / 2]))  # each against the mean gain, lead / 2
     np.testing.assert_allclose(share, raw / raw.sum(), rtol=1e-12)
     np.testing.assert_allclose(revenue, 200.0 * share, rtol=1e-12)
 
@@ -178,7 +209,7 @@ def test_finance_cash_flow_identity():
 
 
 def test_finance_never_borrows_beyond_the_credit_ceiling():
-    p = params(finance)
+    p = params(finance, fire_sale_discount=0.0)  # a fire sale at a discount would lower the net worth measured below
     rng = np.random.default_rng(3)
     borrowed_any = False
     for _ in range(500):
@@ -194,6 +225,34 @@ def test_finance_never_borrows_beyond_the_credit_ceiling():
             assert d <= 1.0 * worth + 1e-6
         assert investment >= 0
     assert borrowed_any
+
+
+def test_finance_covers_working_capital_before_it_invests():
+    """A cash loss of 20 (the wage bill, nothing sold) with credit room 50: the shortfall is
+    borrowed first, investment gets the rest."""
+    p = params(finance)
+    capital, receivables = 50.0, 20.0  # receivables unchanged: 100 of revenue at 73 days
+    k, c, d, r, investment, profit, tax, illiquid = finance.finance_year(0.0, 20.0, 0.0, 100.0, 1000.0, capital, 0.0, 0.0,
+                                                                         receivables, 73.0, 1.0, p)
+    assert profit == pytest.approx(-20.0 - p.depreciation_rate * capital) and not illiquid and c == pytest.approx(0.0)
+    assert investment == pytest.approx(50.0 - 20.0)  # room: 1.0 x net worth 50, less the 20 of cover
+    assert d == pytest.approx(50.0) and k == pytest.approx(capital * (1 - p.depreciation_rate) + investment)
+
+
+def test_fire_sale_covers_a_shortfall_beyond_credit_and_illiquidity_needs_capital_gone():
+    """No credit and a cash loss of 20: capital is sold at the discount; the firm is illiquid only
+    when all of it does not cover the loss."""
+    p = params(finance)
+    proceeds = 1 - p.fire_sale_discount
+    for capital, expect_illiquid in ((50.0, False), (10.0, True)):
+        k, c, d, r, investment, *_, illiquid = finance.finance_year(0.0, 20.0, 0.0, 100.0, 0.0, capital, 0.0, 0.0, 20.0,
+                                                                     73.0, 0.0, p)
+        left = capital * (1 - p.depreciation_rate)
+        assert investment == 0.0 and d == 0.0 and illiquid == expect_illiquid
+        if expect_illiquid:
+            assert k == 0.0 and c == pytest.approx(-20.0 + left * proceeds) and c < 0
+        else:
+            assert k == pytest.approx(left - 20.0 / proceeds) and c == 0.0
 
 
 def test_embodied_gain():

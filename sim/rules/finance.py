@@ -20,7 +20,7 @@ PROCESS = Process(
     writes=("capital", "cash", "debt", "receivables", "productivity", "energy_intensity"),
     parameters=("depreciation_rate", "capital_adjustment_speed", "embodiment_rate", "interest_rate",
                 "leverage_ceiling_private", "leverage_ceiling_soe", "debt_repayment_rate", "cash_buffer_share",
-                "corporate_tax_rate", "receivable_days", "overdue_days_sme", "energy_embodiment"),
+                "corporate_tax_rate", "receivable_days", "overdue_days_sme", "energy_embodiment", "fire_sale_discount"),
 )
 Params = parameter_tuple(PROCESS, __name__)
 
@@ -40,7 +40,12 @@ def credit_room(capital, cash, receivables, debt, ceiling):
 def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, capital, cash, debt, receivables,
                  receivable_days, ceiling, p, other_cost=0.0, other_income=0.0, extra_deduction=0.0, grant_share=0.0):
     """One year of a firm's accounts. Returns (capital, cash, debt, receivables, investment, profit,
-    tax, illiquid): illiquid when cash stays negative after borrowing all the ceiling allows.
+    tax, illiquid). The pecking order is working capital first: credit covers the year's cash
+    shortfall, and the firm invests only from own funds above its cash buffer and from the credit
+    left after that, so investment never makes it illiquid (a fast-growing firm slows its investment
+    instead; Fazzari, Hubbard and Petersen 1988). A firm whose credit cannot cover the shortfall
+    sells capital at a discount (a fire sale), losing net worth; it is illiquid, and exits, only
+    when its capital runs out.
 
     Lever inputs (all 0 without levers, and then skipped): other_cost (carbon cost) and other_income
     (support) enter profit; extra_deduction (R&D super-deduction) lowers taxable profit; the state
@@ -60,6 +65,12 @@ def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, 
     debt -= repayment
     cash += operating_cash - repayment
 
+    # Working capital first: a cash shortfall is covered by credit while the ceiling allows.
+    room = credit_room(capital, cash, new_receivables, debt, ceiling)
+    cover = min(max(-cash, 0.0), room)
+    debt += cover
+    cash += cover
+    # Investment from own funds above the cash buffer, then from the credit that is left.
     desired = depreciation + p.capital_adjustment_speed * max(desired_capital - capital, 0.0)
     own_funds = max(cash - p.cash_buffer_share * revenue, 0.0)
     room = credit_room(capital, cash, new_receivables, debt, ceiling)
@@ -74,12 +85,18 @@ def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, 
         borrowed = max(investment - own_funds, 0.0)
         debt += borrowed
         cash += borrowed - investment
-    # A cash shortfall is covered by credit while the ceiling allows; what remains is illiquidity.
-    room = credit_room(capital, cash, new_receivables, debt, ceiling)
-    cover = min(max(-cash, 0.0), room)
-    debt += cover
-    cash += cover
     capital += investment - depreciation
+    if cash < 0.0:
+        # Fire sale: a firm out of credit sells capital below its book value before it fails
+        # (Shleifer and Vishny 1992); illiquid only when even all of it cannot cover the shortfall.
+        proceeds_per_unit = 1.0 - p.fire_sale_discount
+        needed = -cash / proceeds_per_unit
+        if needed <= capital:
+            capital -= needed
+            cash = 0.0
+        elif capital > 0.0:
+            cash += capital * proceeds_per_unit
+            capital = 0.0
     return capital, cash, debt, new_receivables, investment, profit, tax, cash < 0.0
 
 

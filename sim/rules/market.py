@@ -6,10 +6,17 @@ GDP whose odds grow at the market's income elasticity less one, so industry neve
 the market's revenue is that value added over its value-added ratio (input-output consistency: a
 higher value-added ratio means less intermediate demand for the same final demand). Shares move
 by replicator dynamics toward the firms whose competitiveness improved most (Dosi, Fagiolo and
-Roventini 2010, K+S):
-    s_j' = s_j exp(chi (dE_j - dE_bar) + shock_j) / normaliser,
-with competitiveness E = -log(price) + quality, price = (1 + markup) * unit labour cost, and dE
-its change over the year. Applied to changes, the rule is the CES demand law with elasticity of
+Roventini 2010, K+S), damped by the firm's market power:
+    s_j' = s_j exp(D_j (chi (dE_j - dE_bar) + shock_j)) / normaliser,   D_j = (1 - s_j) / (1 + (chi - 1) s_j),
+with competitiveness E = -log(price) + quality, price = (1 + markup) * unit labour cost, dE its
+change over the year and dE_bar its mean weighted by s_j D_j. D is the variable markup of Atkeson
+and Burstein (2008): under Cournot competition in a nested CES with unit elasticity between
+markets, a firm holding share s of its market sets the markup sigma / ((sigma - 1)(1 - s)), sigma =
+chi + 1, so its share solves s = u (1 - s)^chi / Z for its demand shifter u (which moves as u^chi
+with its competitiveness); D is d log s / d log u at given Z, and the weights s D make the step
+the linearised equilibrium. A firm that grows large prices higher, so its share stops short of the
+market (log odds y against a fringe move as dy = chi dL / (1 + chi s) with its cost lead L).
+At small shares the rule is the plain replicator. Applied to changes, the rule is the CES demand law with elasticity of
 substitution chi + 1 and a persistent firm-specific demand shifter held in the share itself
 (Melitz 2003; Hsieh and Klenow 2009): large and small firms coexist in a stationary market, and
 shares move toward firms that innovate, invest or digitalise faster than their rivals.
@@ -69,50 +76,72 @@ def shock_sd(revenue, sd_at_reference, size_exponent, reference_revenue):
     return sd_at_reference * (max(revenue, 1e-6) / reference_revenue) ** (-size_exponent)
 
 
+@njit(cache=True)
+def market_power_damping(strength, share):
+    """D = (1 - s) / (1 + (chi - 1) s): the elasticity of a firm's share to its demand shifter under
+    the Atkeson-Burstein markup (see the module docstring); 1 for a small firm."""
+    s = min(max(share, 0.0), 1.0)
+    return (1.0 - s) / (1.0 + (strength - 1.0) * s)
+
+
+@njit(cache=True)
+def log_share_step(gain_over_mean, shock, shock_variance, strength, share):
+    """A firm's replicator step in log share: D (chi (dE - dE_bar) + shock), less half the damped
+    shock's variance (the shock leaves expected shares unchanged), capped at MAX_LOG_STEP. `shock`
+    is the undamped normal shock, `shock_variance` its variance."""
+    damping = market_power_damping(strength, share)
+    step = damping * (strength * gain_over_mean + shock) - 0.5 * damping * damping * shock_variance
+    return min(max(step, -MAX_LOG_STEP), MAX_LOG_STEP)
+
+
 @njit(cache=True, nogil=True)
-def fitness_rows(start, stop, chunk, market, weight, shares, fitness_gain, held_gained):
-    """Rows [start, stop) of the replicator: the share-weighted mean gain needs every row of the
-    market, so this pass only sums (share held, share x gain) by market into held_gained[chunk]."""
+def fitness_rows(start, stop, chunk, market, weight, shares, fitness_gain, strength, held_gained):
+    """Rows [start, stop) of the replicator: the weighted mean gain needs every row of the market,
+    so this pass only sums (weight, weight x gain) by market into held_gained[chunk], the weight
+    being the share held times its damping (s D)."""
     for i in range(start, stop):
         if weight[i] > 0.0:
-            h = weight[i] * shares[i]
+            h = weight[i] * shares[i] * market_power_damping(strength, shares[i])
             held_gained[chunk, 0, market[i]] += h
             held_gained[chunk, 1, market[i]] += h * fitness_gain[i]
 
 
 @njit(cache=True, nogil=True)
-def replicate_rows(start, stop, chunk, market, weight, shares, fitness_gain, strength, shock, mean_gain, updated, totals):
-    """s_j exp(chi (dE_j - dE_bar) + shock_j) for rows [start, stop), the log step capped at
-    MAX_LOG_STEP; the weighted sums of the new shares by market go to totals[chunk]."""
+def replicate_rows(start, stop, chunk, market, weight, shares, fitness_gain, strength, shock, shock_variance, mean_gain,
+                   updated, totals):
+    """s_j exp(log_share_step) for rows [start, stop); the weighted sums of the new shares by market
+    go to totals[chunk]."""
     for i in range(start, stop):
         updated[i] = 0.0
         if weight[i] > 0.0:
             m = market[i]
-            step = strength * (fitness_gain[i] - mean_gain[m]) + shock[i]
-            step = min(max(step, -MAX_LOG_STEP), MAX_LOG_STEP)
+            step = log_share_step(fitness_gain[i] - mean_gain[m], shock[i], shock_variance[i], strength, shares[i])
             updated[i] = shares[i] * math.exp(step)
             totals[chunk, m] += weight[i] * updated[i]
 
 
-def _replicator_scale(shares, fitness_gain, market, weight, n_markets, strength, shock, threads=1):
+def _replicator_scale(shares, fitness_gain, market, weight, n_markets, strength, shock, shock_variance, threads=1):
     """The replicator's unnormalised new shares and each market's normaliser (see replicator_shares)."""
     n = shares.size
     held_gained = partial_sums(n, 2, n_markets)
-    run_chunks(fitness_rows, n, market, weight, shares, fitness_gain, held_gained, threads=threads)
+    run_chunks(fitness_rows, n, market, weight, shares, fitness_gain, strength, held_gained, threads=threads)
     held, gained = held_gained.sum(axis=0)
     mean_gain = np.divide(gained, held, out=np.zeros(n_markets), where=held > 0.0)
     updated = np.empty(n)
     totals = partial_sums(n, n_markets)
-    run_chunks(replicate_rows, n, market, weight, shares, fitness_gain, strength, shock, mean_gain, updated, totals,
-               threads=threads)
+    run_chunks(replicate_rows, n, market, weight, shares, fitness_gain, strength, shock, shock_variance, mean_gain, updated,
+               totals, threads=threads)
     total = totals.sum(axis=0)
     return updated, np.divide(1.0, total, out=np.zeros(n_markets), where=total > 0.0)
 
 
-def replicator_shares(shares, fitness_gain, market, weight, n_markets, strength, shock, threads=1):
+def replicator_shares(shares, fitness_gain, market, weight, n_markets, strength, shock, shock_variance=None, threads=1):
     """Replicator dynamics within each market; returns per-firm shares with sum(weight * share) = 1
-    in every occupied market. `shock` is a log multiplier per firm; zero-weight rows get zero."""
-    updated, scale = _replicator_scale(shares, fitness_gain, market, weight, n_markets, strength, shock, threads)
+    in every occupied market. `shock` is a normal log shock per firm with variance `shock_variance`
+    (zero if not given); zero-weight rows get zero."""
+    shock_variance = np.zeros(shares.size) if shock_variance is None else shock_variance
+    updated, scale = _replicator_scale(shares, fitness_gain, market, weight, n_markets, strength, shock, shock_variance,
+                                       threads)
     return updated * np.where(weight > 0.0, scale[market], 0.0)
 
 
@@ -125,13 +154,14 @@ def update_market(market, weight, share, old_competitiveness, productivity, pate
 
 @njit(cache=True, nogil=True)
 def competition_rows(start, stop, chunk, market, weight, old_competitiveness, productivity, patent_stock, revenue,
-                     market_productivity, wage, wage_factor, key, p, gain, shock, wages):
+                     market_productivity, wage, wage_factor, key, p, gain, shock, shock_variance, wages):
     """Rows [start, stop): the change of competitiveness over the year (old_competitiveness is
-    replaced by the new value), the firm's demand shock, and its labour cost per worker (`wages`,
-    which the firm year reuses)."""
+    replaced by the new value), the firm's demand shock and its variance, and its labour cost per
+    worker (`wages`, which the firm year reuses)."""
     for i in range(start, stop):
         gain[i] = 0.0
         shock[i] = 0.0
+        shock_variance[i] = 0.0
         if weight[i] > 0.0:
             m = market[i]
             w = firm_wage(productivity[i], market_productivity[m], wage, p.wage_productivity_elasticity) * wage_factor[i]
@@ -140,7 +170,8 @@ def competition_rows(start, stop, chunk, market, weight, old_competitiveness, pr
             gain[i] = fitness - old_competitiveness[i]
             old_competitiveness[i] = fitness
             sd = shock_sd(revenue[i], p.demand_shock_sd, p.shock_size_exponent, p.shock_reference_revenue)
-            shock[i] = sd * normal(key, i, 0) - 0.5 * sd * sd
+            shock[i] = sd * normal(key, i, 0)
+            shock_variance[i] = sd * sd
 
 
 @njit(cache=True, nogil=True)
@@ -162,8 +193,10 @@ def update_market_at_wages(market, weight, share, old_competitiveness, productiv
     n = share.size
     gain = np.empty(n)
     shock = np.empty(n)
+    shock_variance = np.empty(n)
     wages = np.empty(n) if wages is None else wages
     run_chunks(competition_rows, n, market, weight, old_competitiveness, productivity, patent_stock, revenue,
-               market_productivity, wage, wage_factor, key, p, gain, shock, wages, threads=threads)
-    updated, scale = _replicator_scale(share, gain, market, weight, n_markets, p.share_selection_strength, shock, threads)
+               market_productivity, wage, wage_factor, key, p, gain, shock, shock_variance, wages, threads=threads)
+    updated, scale = _replicator_scale(share, gain, market, weight, n_markets, p.share_selection_strength, shock,
+                                       shock_variance, threads)
     run_chunks(revenue_rows, n, market, weight, updated, scale, demand, share, revenue, threads=threads)
