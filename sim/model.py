@@ -52,8 +52,11 @@ def next_demand(model, year: int) -> Demand:
     gdp_before, gdp_now = (float(macro.gdp_nominal[y - FIRST_YEAR]) * 1e6 for y in (year - 1, year))  # M RMB
     domestic_value_added = market.domestic_value_added(model.domestic_value_added, gdp_before, gdp_now, elasticity)
     domestic = domestic_value_added / np.asarray(model.va_ratio)[model.market_industry]
-    productivity_growth = model.market_productivity[-1] / model.market_productivity[-2]
-    unit_labour_cost_growth = (1.0 + macro.rate("wage_growth", year)) / productivity_growth - 1.0
+    if year == FIRST_YEAR + 1:  # no productivity growth is known before 2012: relative unit labour cost unchanged
+        unit_labour_cost_growth = np.full(model.n_markets, macro.rate("world_price_growth", year))
+    else:
+        productivity_growth = model.market_productivity[-1] / model.market_productivity[-2]
+        unit_labour_cost_growth = (1.0 + macro.rate("wage_growth", year)) / productivity_growth - 1.0
     technology_growth = np.divide(model.market_rd_intensity[-1], model.market_rd_intensity[-2],
                                   out=np.ones(model.n_markets), where=model.market_rd_intensity[-2] > 0) - 1.0
     odds_factor = trade.export_odds_factor(macro.rate("world_price_growth", year), unit_labour_cost_growth,

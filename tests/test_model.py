@@ -94,3 +94,37 @@ def test_baseline_is_plausible_in_order_of_magnitude(small_model):
     for record in small_model.records:
         assert 0 < record["hightech_share"] < 100 and 0 < record["manufacturing_share_gdp"] < 100
         assert -30 < record["above_scale_va_growth"] < 40
+
+
+def test_compiled_rules_are_cached_per_version_of_the_sources(tmp_path):
+    """Numba checks only a function's own file, so the cache directory is keyed by every source file:
+    editing any rule starts a fresh cache (a stale caller of an edited rule cannot be loaded)."""
+    import sim
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "market.py").write_text("x = 1\n")
+    (tmp_path / "model.py").write_text("y = 1\n")
+    before = sim._compiled_cache_dir(tmp_path)
+    assert sim._compiled_cache_dir(tmp_path) == before
+    (tmp_path / "rules" / "market.py").write_text("x = 2\n")
+    assert sim._compiled_cache_dir(tmp_path) != before
+
+
+def test_first_year_exports_move_with_world_demand_only():
+    """Nothing is known of productivity growth before 2012, so in 2013 China's share of each market's
+    world demand stays put (before the fix, wage growth alone raised unit labour cost by 11.5% and cut
+    2013 exports by an eighth); from 2014 on relative unit labour cost moves it."""
+    from sim.macro import build_macro
+    from sim.model import IndustryModel
+    from sim.parameters import resolve
+
+    macro = build_macro()
+    model = IndustryModel(resolve(), macro, seed=1, scale=0.005)
+    exports_2012 = model.export_demand.copy()
+    model.step()
+    np.testing.assert_allclose(model.export_demand, exports_2012 * (1.0 + macro.rate("world_demand_growth", 2013)), rtol=1e-9)
+    exports_2013 = model.export_demand.copy()
+    model.step()
+    exporting = exports_2013 > 0
+    share_change = model.export_demand[exporting] / (exports_2013[exporting] * (1.0 + macro.rate("world_demand_growth", 2014)))
+    assert np.ptp(share_change) > 1e-3  # markets' shares now move apart
