@@ -132,6 +132,13 @@ def sme_receivable_ratio(model, dataset):
     return float(np.sum(f.weight[sme] * f.receivables[sme]) / np.sum(f.weight[sme] * f.revenue[sme]))
 
 
+def soe_debt_to_assets(model, dataset):
+    f = model.firms
+    soe = f.alive & (f.firm_class == taxonomy.STATE_OWNED)
+    assets = f.capital[soe] + f.cash[soe] + f.receivables[soe]
+    return float(np.sum(f.weight[soe] * f.debt[soe]) / np.sum(f.weight[soe] * assets))
+
+
 def in_2030(variable, **selection):
     return lambda model, dataset: float(dataset[variable].sel(year=2030, **selection).squeeze())
 
@@ -150,7 +157,7 @@ CASES = {
     "hand_in_hand": ({"intensity": 0.3},
                      lambda m, d: by_weight(m, m.firms.firm_class == taxonomy.SME, np.log(m.firms.productivity)), +1),
     "ai_empowerment": ({"intensity": 0.5}, in_2030("sme_digital_stage_share", digital_stage="intelligent_innovation"), +1),
-    "soe_reform": ({"intensity": 1.0}, in_2030("soe_productivity_gap"), -1),
+    "soe_reform": ({"intensity": 1.0, "start_year": 2014}, soe_debt_to_assets, -1),  # the credit ceiling binds slowly
     "innovation_centers": ({"intensity": 30.0},
                            lambda m, d: by_weight(m, industries_mask(m, EMERGING), np.log(m.firms.productivity)), +1),
     "trade_shock": ({"intensity": -30.0}, in_2030("exports"), -1),
