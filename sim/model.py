@@ -309,9 +309,10 @@ class IndustryModel(mesa.Model):
         total = int(rows_per_market.sum())
         if total == 0:
             return 0.0
-        index = entry_exit.market_index(market_of, f.weight, self.n_markets)  # dead rows weigh 0
+        slots = entry_exit.market_slots(market_of, f.weight, f.productivity, self.n_markets, self.threads)  # dead rows weigh 0
         new_market = np.repeat(np.arange(self.n_markets), rows_per_market)
-        peers = entry_exit.draw_peers(new_market, *index, f.weight, np.uint64(rng.integers(2**63)), threads=self.threads)
+        peers = entry_exit.draw_peers(new_market, *slots[:3], f.weight, np.uint64(rng.integers(2**63)), threads=self.threads,
+                                      slot_weight=slots.slot_weight)
         has_peer = peers >= 0
         new_market, peers = new_market[has_peer], peers[has_peer]
         rows = f.free_rows(new_market.size)

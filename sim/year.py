@@ -39,7 +39,7 @@ from sim.levers import intensity_any_rung, rung_targeted
 from sim.parallel import partial_sums, run_chunks
 from sim.randomness import uniform
 from sim.rules import digital, energy, finance, innovation, ladder, production
-from sim.rules.entry_exit import draw_peer, market_index
+from sim.rules.entry_exit import draw_slot, market_slots
 
 N_STAGES = len(taxonomy.DIGITAL_STAGES)
 N_REGIONS = len(taxonomy.REGIONS)
@@ -92,8 +92,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
               year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, threshold_revenue, sme_revenue_limit,
               innovation_draws, key_innovation, key_digital, key_ladder, p_innovation, p_digital, p_finance,
               p_energy, p_ladder, levers, wage_factor, wages, key_levers, p_levers,
-              market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, rows, starts, heaviest,
-              new_productivity, fiscal, patents):
+              market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, starts, heaviest,
+              slot_weight, slot_productivity, new_productivity, fiscal, patents):
     """The year of rows [start, stop): every rule in order for each live firm. Imitators read
     last year's productivity of their peer, so new productivity goes to `new_productivity`; the
     chunk's fiscal cost by lever (M RMB) and the expected patent applications of its above-scale
@@ -138,8 +138,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
             imitation_effort = imitation_effort * (1.0 + p_levers.innovation_center_effect * centres)
             innovation_effort = innovation_effort * (1.0 + p_levers.innovation_center_effect * centres)
         imitated = innovation.imitates(imitation_effort, wage, key_innovation, i, p_innovation)
-        peer = draw_peer(m, rows, starts, heaviest, weight, key_innovation, i, PEER_DRAW) if imitated else -1
-        peer_productivity = productivity[peer] if peer >= 0 else 0.0
+        peer = draw_slot(m, starts, heaviest, slot_weight, key_innovation, i, PEER_DRAW) if imitated else -1
+        peer_productivity = slot_productivity[peer] if peer >= 0 else 0.0
         a = innovation.innovate(productivity[i], innovation_effort, wage, imitated, peer_productivity, innovation_draws,
                                 key_innovation, i, p_innovation)
         partner = lever(levers, HAND_IN_HAND, cls, reg, ind, rung) if cls == SME else 0.0
@@ -289,11 +289,11 @@ def firm_year(*inputs, threads=1):
     market = market_inputs(*(named[name] for name in ("alive", "weight", "firm_class", "industry", "emerging", "region",
                                                       "digital_stage", "revenue", "productivity", "n_markets", "n_industries")))
     market_of = market[0]
-    index = market_index(market_of, weight, n_markets)
+    slots = market_slots(market_of, weight, productivity, n_markets, threads)
     new_productivity = productivity.copy()
     fiscal = partial_sums(n, N_LEVERS)
     patents = partial_sums(n)
-    run_chunks(firm_rows, n, *inputs, *market, *index, new_productivity, fiscal, patents, threads=threads)
+    run_chunks(firm_rows, n, *inputs, *market, *slots[1:], new_productivity, fiscal, patents, threads=threads)
     sums = partial_sums(n, 4, n_markets)
     run_chunks(commit_rows, n, alive, weight, market_of, employment, productivity, new_productivity, rd_spending, revenue,
                sums, threads=threads)

@@ -11,10 +11,12 @@ productivity handicap.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-from sim.parallel import run_chunks
+from sim.parallel import partial_sums, run_chunks
 from sim.randomness import uniform
 from sim.rules import Process, parameter_tuple
 from sim.rules.finance import net_worth
@@ -68,49 +70,92 @@ def entrant_rows(expected, row_weight, rng: np.random.Generator) -> np.ndarray:
     return rng.poisson(expected / row_weight)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def slot_counts(start, stop, chunk, market, weight, counts, heaviest):
+    """Rows [start, stop) of market_slots: live rows by market into counts[chunk], and each market's
+    largest weight into heaviest[chunk]."""
+    for i in range(start, stop):
+        if weight[i] > 0.0:
+            counts[chunk, market[i]] += 1
+            heaviest[chunk, market[i]] = max(heaviest[chunk, market[i]], weight[i])
+
+
+@njit(cache=True, nogil=True)
+def slot_fill(start, stop, chunk, market, weight, values, offsets, rows, slot_weight, slot_value):
+    """Rows [start, stop) of market_slots: each live row, its weight and its value into the next slot
+    of its market, from the chunk's offsets (offsets[chunk, m])."""
+    filled = offsets[chunk].copy()
+    for i in range(start, stop):
+        if weight[i] > 0.0:
+            s = filled[market[i]]
+            rows[s] = i
+            slot_weight[s] = weight[i]
+            slot_value[s] = values[i]
+            filled[market[i]] = s + 1
+
+
+class MarketSlots(NamedTuple):
+    """Live rows grouped by market, in row order within a market (a stable counting sort): market m
+    holds slots starts[m] to starts[m + 1]; each slot's row, weight and value (a column read in
+    slot order, so that a draw touches one place in memory), and each market's largest weight."""
+
+    rows: np.ndarray
+    starts: np.ndarray
+    heaviest: np.ndarray
+    slot_weight: np.ndarray
+    slot_value: np.ndarray
+
+
+def market_slots(market, weight, values, n_markets, threads=1) -> MarketSlots:
+    """MarketSlots of the rows with weight > 0 (dead rows weigh 0), `values` a column (float32) read
+    into the slots; in row chunks on `threads` threads, the same slots for any number of threads."""
+    n = market.size
+    counts = partial_sums(n, n_markets).astype(np.int64)
+    heaviest = partial_sums(n, n_markets)
+    run_chunks(slot_counts, n, market, weight, counts, heaviest, threads=threads)
+    starts = np.zeros(n_markets + 1, dtype=np.int64)
+    np.cumsum(counts.sum(axis=0), out=starts[1:])
+    # a chunk's first slot in market m: the market's start plus the market's rows in earlier chunks
+    offsets = starts[:-1] + np.cumsum(counts, axis=0) - counts
+    size = int(starts[-1])
+    rows, slot_weight, slot_value = np.empty(size, dtype=np.int64), np.empty(size, dtype=weight.dtype), np.empty(size, dtype=values.dtype)
+    run_chunks(slot_fill, n, market, weight, values, offsets, rows, slot_weight, slot_value, threads=threads)
+    return MarketSlots(rows, starts, heaviest.max(axis=0), slot_weight, slot_value)
+
+
 def market_index(market, weight, n_markets):
     """Rows of live firms grouped by market (counting sort): (rows, start offsets, largest weight)."""
-    counts = np.zeros(n_markets + 1, dtype=np.int64)
-    heaviest = np.zeros(n_markets)
-    for i in range(market.size):
-        if weight[i] > 0.0:
-            counts[market[i] + 1] += 1
-            heaviest[market[i]] = max(heaviest[market[i]], weight[i])
-    starts = np.cumsum(counts)
-    rows = np.empty(starts[-1], dtype=np.int64)
-    filled = starts[:-1].copy()
-    for i in range(market.size):
-        if weight[i] > 0.0:
-            rows[filled[market[i]]] = i
-            filled[market[i]] += 1
-    return rows, starts, heaviest
+    return market_slots(market, weight, weight, n_markets)[:3]
 
 
 @njit(cache=True, _nrt=False)
-def draw_peer(m, rows, starts, heaviest, weight, key, row, draw):
-    """A live firm of market m drawn with probability proportional to its weight (rejection
-    sampling on a uniform pick); -1 when the market is empty."""
+def draw_slot(m, starts, heaviest, slot_weight, key, row, draw):
+    """A slot of market m (see MarketSlots) drawn with probability proportional to its weight
+    (rejection sampling on a uniform pick); -1 when the market is empty."""
     count = starts[m + 1] - starts[m]
     if count == 0:
         return -1
     for attempt in range(MAX_PEER_TRIES):
-        pick = rows[starts[m] + min(int(uniform(key, row, draw + 2 * attempt) * count), count - 1)]
-        if uniform(key, row, draw + 2 * attempt + 1) * heaviest[m] <= weight[pick]:
+        pick = starts[m] + min(int(uniform(key, row, draw + 2 * attempt) * count), count - 1)
+        if uniform(key, row, draw + 2 * attempt + 1) * heaviest[m] <= slot_weight[pick]:
             return pick
     return pick
 
 
 @njit(cache=True, nogil=True)
-def peer_rows(start, stop, chunk, markets, rows, starts, heaviest, weight, key, peers):
+def peer_rows(start, stop, chunk, markets, rows, starts, heaviest, slot_weight, key, peers):
     for j in range(start, stop):
-        peers[j] = draw_peer(markets[j], rows, starts, heaviest, weight, key, j, 0)
+        s = draw_slot(markets[j], starts, heaviest, slot_weight, key, j, 0)
+        peers[j] = rows[s] if s >= 0 else -1
 
 
-def draw_peers(markets, rows, starts, heaviest, weight, key, threads=1):
-    """draw_peer for a batch of requests (one per entry of `markets`), in chunks on `threads` threads."""
+def draw_peers(markets, rows, starts, heaviest, weight, key, threads=1, slot_weight=None):
+    """For each entry of `markets`, the row of a live firm of that market drawn with probability
+    proportional to its weight (draw_slot), in chunks on `threads` threads; -1 for an empty market.
+    `slot_weight`: weight[rows], when the caller has it (MarketSlots)."""
+    slot_weight = weight[rows] if slot_weight is None else slot_weight
     peers = np.empty(markets.size, dtype=np.int64)
-    run_chunks(peer_rows, markets.size, markets, rows, starts, heaviest, weight, key, peers, threads=threads)
+    run_chunks(peer_rows, markets.size, markets, rows, starts, heaviest, slot_weight, key, peers, threads=threads)
     return peers
 
 
