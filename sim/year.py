@@ -173,9 +173,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
             room = finance.credit_room(capital[i], cash[i], receivables[i], debt[i], ceiling)
             own = max(cash[i] - p_finance.cash_buffer_share * revenue[i], 0.0)
             if own + room >= own_cost:
-                chance = digital.upgrade_probability(benefit, own_cost, peers_above[ind * N_REGIONS + region[i], stage],
-                                                     p_digital.digital_max_rate, p_digital.digital_peer_effect)
-                if uniform(key_digital, i, 0) < chance:
+                if digital.upgrades(uniform(key_digital, i, 0), benefit, own_cost, peers_above[ind * N_REGIONS + region[i], stage],
+                                    p_digital.digital_max_rate, p_digital.digital_peer_effect):
                     digital_stage[i] = stage + 1
                     a *= math.exp(gain)
                     intensity *= 1.0 - p_digital.digital_energy_saving
