@@ -135,7 +135,8 @@ class IndustryModel(mesa.Model):
         self.market_industry = market_industry
 
         f = self.firms
-        market_of = self._markets()
+        # each row's market: kept from year to year, changed only where an entrant takes a row (_enter)
+        self.market_of = market_of = self._markets()
         weighted_revenue = np.where(f.alive, f.weight * f.revenue.astype(np.float64), 0.0)
         self.demand = group_sum(weighted_revenue, market_of, self.n_markets)
         self.export_demand = group_sum(weighted_revenue * f.export_share, market_of, self.n_markets)
@@ -205,7 +206,7 @@ class IndustryModel(mesa.Model):
             fiscal_cost=np.zeros(N_LEVERS) if fiscal_cost is None else fiscal_cost,
         )
         values = measure(self.firms, context, self.industries["manufacturing"], self.industries["equipment"],
-                         self.industries.index("new_energy_products"), len(self.industries))
+                         self.industries.index("new_energy_products"), len(self.industries), self.threads)
         self.records.append(values)
 
     # ------------------------------------------------------------------ the year
@@ -228,10 +229,11 @@ class IndustryModel(mesa.Model):
 
         # 1. exit of last year's failures, and relocation abroad
         exits = entry_exit.apply_exits(f.alive, f.weight, f.market_share, f.revenue, f.capital, f.cash, f.receivables,
-                                       f.debt, self.illiquid, self.price_index / price_change, self.exit_revenue)
+                                       f.debt, self.illiquid, self.price_index / price_change, self.exit_revenue,
+                                       threads=self.threads)
         if levers[RELOCATION, 0] != 0.0:
             lost_exports = np.zeros(self.n_markets)
-            exits += location.relocate_abroad(f.alive, f.weight, f.market_share, f.revenue, f.export_share, self._markets(),
+            exits += location.relocate_abroad(f.alive, f.weight, f.market_share, f.revenue, f.export_share, self.market_of,
                                               f.firm_class, f.region, f.industry, f.ladder_rung, levers, key_levers,
                                               lever_params.relocation_min_export_share, lost_exports)
             self.export_demand = np.maximum(self.export_demand - lost_exports, 0.0)
@@ -257,7 +259,7 @@ class IndustryModel(mesa.Model):
             fiscal[REGIONAL_TRANSFER] += subsidies
 
         # 4. market shares and revenue
-        market_of = self._markets()
+        market_of = self.market_of
         wages = np.empty(f.capacity)  # labour cost per worker of each firm this year, reused by the firm year
         market.update_market_at_wages(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock,
                                       f.revenue, self.market_productivity[-1], demand, self.n_markets, self.wage,
@@ -278,7 +280,7 @@ class IndustryModel(mesa.Model):
             p["threshold_revenue"], p["sme_revenue_limit"], self.innovation_draws, stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
             stream_key(self.seed, "ladder", year), *(self.rule_params[name] for name in
                                                       ("innovation", "digital", "finance", "energy", "ladder")),
-            levers, self.wage_factor, wages, key_levers, lever_params, threads=self.threads,
+            levers, self.wage_factor, wages, key_levers, lever_params, threads=self.threads, market_of=market_of,
         )
         fiscal += spent
         # innovation centres cost the budget per centre, not per firm
@@ -298,7 +300,7 @@ class IndustryModel(mesa.Model):
     def _enter(self, rng: np.random.Generator) -> float:
         """Entrants of the year: small firms that copy a random incumbent of their market."""
         p, f = self.params, self.firms
-        market_of = self._markets()
+        market_of = self.market_of
         firms_in_market = self._firms_in_market(market_of)
         expected = entry_exit.expected_entrants(firms_in_market, self.demand_growth, p["entry_rate"], p["entry_demand_sensitivity"],
                                                 self.reference_firms, p["entry_crowding"])
@@ -319,6 +321,7 @@ class IndustryModel(mesa.Model):
         if f.capacity != self.illiquid.size:
             self.illiquid = np.concatenate([self.illiquid, np.zeros(f.capacity - self.illiquid.size, dtype=bool)])
             self.wage_factor = np.concatenate([self.wage_factor, np.ones(f.capacity - self.wage_factor.size)])
+            self.market_of = np.concatenate([self.market_of, np.zeros(f.capacity - self.market_of.size, dtype=self.market_of.dtype)])
         n = rows.size
         floor, threshold = self.calibration.entrant_floor_revenue, p["threshold_revenue"]
         revenue = floor * (threshold / floor) ** rng.random(n) * self.price_index
@@ -335,6 +338,7 @@ class IndustryModel(mesa.Model):
             f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity, f.rd_propensity,
             f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.export_propensity,
             f.export_share, f.cash, f.debt, f.receivables, self.illiquid, self.wage_factor, threads=self.threads)
+        self.market_of[rows] = new_market
         return float(f.weight[rows].sum(dtype=np.float64))
 
     def run_to_end(self) -> None:

@@ -62,6 +62,17 @@ def run_chunks(kernel, rows: int, *arguments, threads: int | None = None) -> Non
         future.result()  # re-raises a kernel's exception here
 
 
+def concurrently(first, second, threads: int | None = None):
+    """(first(), second()): with more than one thread, `first` runs on a pool thread while `second`
+    runs here (its own chunks, if it has any, go to the same pool and so to whichever threads are free)."""
+    threads = default_threads() if threads is None else threads
+    if threads <= 1:
+        return first(), second()
+    future = _pool(threads).submit(first)
+    other = second()
+    return future.result(), other
+
+
 def partial_sums(rows: int, *shape: int) -> np.ndarray:
     """Zeroed output for per-chunk sums: one row per chunk, reduced with `np.sum(..., axis=0)`."""
     return np.zeros((chunk_count(rows), *shape))

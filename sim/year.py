@@ -36,7 +36,7 @@ from sim.levers import (AI_EMPOWERMENT, ARREARS_ENFORCEMENT, CARBON_CONSTRAINT, 
                         GRADIENT_CULTIVATION, HAND_IN_HAND, INNOVATION_CENTERS, N_LEVERS, RD_SUPERDEDUCTION, SOE_REFORM)
 from sim.levers import intensity as lever
 from sim.levers import intensity_any_rung, rung_targeted
-from sim.parallel import partial_sums, run_chunks
+from sim.parallel import concurrently, partial_sums, run_chunks
 from sim.randomness import uniform
 from sim.rules import digital, energy, finance, innovation, ladder, production
 from sim.rules.entry_exit import draw_slot, market_slots
@@ -51,15 +51,13 @@ RUNG_NONE, RUNG_SRDI, RUNG_LITTLE_GIANT, RUNG_CHAMPION = (taxonomy.RUNG_NONE, ta
                                                   taxonomy.RUNG_CHAMPION)
 
 
-@njit(cache=True)
-def market_inputs(alive, weight, firm_class, industry, emerging, region, digital_stage, revenue, productivity, n_markets,
+@njit(cache=True, nogil=True)
+def market_inputs(market_of, alive, weight, firm_class, industry, region, digital_stage, revenue, productivity, n_markets,
                   n_industries):
-    """Start-of-year facts every firm of a market sees: each row's market; the share of peers (same
-    industry and region) above each digital stage; SMEs' revenue and count, firms, and large firms'
-    mean productivity by market."""
+    """Start-of-year facts every firm of a market sees (market_of: each row's market, returned
+    first): the share of peers (same industry and region) above each digital stage; SMEs' revenue
+    and count, firms, and large firms' mean productivity by market."""
     n = alive.size
-    segments = n_markets // n_industries
-    market_of = np.empty(n, dtype=np.int64)
     stage_counts = np.zeros((n_industries * N_REGIONS, N_STAGES))
     sme_revenue = np.zeros(n_markets)
     sme_firms = np.zeros(n_markets)
@@ -67,7 +65,6 @@ def market_inputs(alive, weight, firm_class, industry, emerging, region, digital
     large_productivity = np.zeros(n_markets)  # weighted sums, then means, over non-SMEs (hand-in-hand)
     large_firms = np.zeros(n_markets)
     for i in range(n):
-        market_of[i] = industry[i] * segments + emerging[i]
         if alive[i]:
             m = market_of[i]
             stage_counts[industry[i] * N_REGIONS + region[i], digital_stage[i]] += weight[i]
@@ -268,14 +265,15 @@ _PARAMETERS = tuple(inspect.signature(firm_rows.py_func).parameters)
 FIRM_YEAR_INPUTS = _PARAMETERS[3:_PARAMETERS.index("market_of")]
 
 
-def firm_year(*inputs, threads=1):
+def firm_year(*inputs, threads=1, market_of=None):
     """Advance every live firm by one year (columns updated in place), in row chunks on `threads` threads.
 
     inputs: the firm columns, market arrays, scalars, random keys and rule parameters named in
     FIRM_YEAR_INPUTS (the parameters of firm_rows), among them levers: the year's lever table
     (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor per row (1 except for firms
     that moved inland); wages: each row's labour cost per worker this year (float64, written by
-    sim.rules.market.update_market_at_wages); key_levers: key of the "levers" stream.
+    sim.rules.market.update_market_at_wages); key_levers: key of the "levers" stream. market_of:
+    each row's market (industry x segments + emerging), computed here when not given.
 
     Returns (expected invention patent applications of above-scale firms, and by market: the employment-weighted mean
     productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
@@ -285,10 +283,14 @@ def firm_year(*inputs, threads=1):
         named[name] for name in ("alive", "weight", "productivity", "employment", "rd_spending", "revenue"))
     n_markets = named["n_markets"]
     n = alive.size
-    market = market_inputs(*(named[name] for name in ("alive", "weight", "firm_class", "industry", "emerging", "region",
-                                                      "digital_stage", "revenue", "productivity", "n_markets", "n_industries")))
-    market_of = market[0]
-    slots = market_slots(market_of, weight, productivity, n_markets, threads)
+    if market_of is None:
+        market_of = named["industry"].astype(np.intp) * (n_markets // named["n_industries"]) + named["emerging"]
+    # The market sums (one pass in row order) on one thread while the others build the slot tables.
+    market, slots = concurrently(
+        lambda: market_inputs(market_of, *(named[name] for name in ("alive", "weight", "firm_class", "industry", "region",
+                                                                    "digital_stage", "revenue", "productivity", "n_markets",
+                                                                    "n_industries"))),
+        lambda: market_slots(market_of, weight, productivity, n_markets, threads), threads=threads)
     new_productivity = productivity.copy()
     fiscal = partial_sums(n, N_LEVERS)
     patents = partial_sums(n)

@@ -38,18 +38,28 @@ def exits(real_revenue, worth, illiquid, revenue_floor):
     return real_revenue < revenue_floor or worth < 0.0 or illiquid
 
 
-@njit(cache=True)
-def apply_exits(alive, weight, share, revenue, capital, cash, receivables, debt, illiquid, price_index, revenue_floor):
-    """Mark this year's exits (weight and share to zero); return the weight that left."""
-    left = 0.0
-    for i in range(alive.size):
+@njit(cache=True, nogil=True)
+def exit_rows(start, stop, chunk, alive, weight, share, revenue, capital, cash, receivables, debt, illiquid, price_index,
+              revenue_floor, left):
+    """Rows [start, stop) of apply_exits; the weight that left into left[chunk]."""
+    gone = 0.0
+    for i in range(start, stop):
         if alive[i] and exits(revenue[i] / price_index, net_worth(capital[i], cash[i], receivables[i], debt[i]),
                               illiquid[i], revenue_floor):
-            left += weight[i]
+            gone += weight[i]
             alive[i] = False
             weight[i] = 0.0
             share[i] = 0.0
-    return left
+    left[chunk] = gone
+
+
+def apply_exits(alive, weight, share, revenue, capital, cash, receivables, debt, illiquid, price_index, revenue_floor, threads=1):
+    """Mark this year's exits (weight and share to zero); return the weight that left (summed by row
+    chunk, on `threads` threads)."""
+    left = partial_sums(alive.size)
+    run_chunks(exit_rows, alive.size, alive, weight, share, revenue, capital, cash, receivables, debt, illiquid, price_index,
+               revenue_floor, left, threads=threads)
+    return float(left.sum())
 
 
 def expected_entrants(firms_in_market, demand_growth, entry_rate: float, sensitivity: float, reference_firms=None,
@@ -169,6 +179,13 @@ def firms_by_market(market, alive, weight, n_markets):
     return firms
 
 
+@njit(cache=True, nogil=True, inline="always")
+def copy_rows(column, rows, peers, start, stop):
+    """column[rows[j]] = column[peers[j]] for j in [start, stop)."""
+    for j in range(start, stop):
+        column[rows[j]] = column[peers[j]]
+
+
 @njit(cache=True, nogil=True)
 def place_entrant_rows(start, stop, chunk, rows, peers, new_market, segments, row_weight, revenue, productivity_of, competitiveness_of, class_draw,
                    foreign_share, foreign_code, sme_code, blank_rung, demand, va_ratio, capital_to_revenue, price_index,
@@ -183,21 +200,21 @@ def place_entrant_rows(start, stop, chunk, rows, peers, new_market, segments, ro
     (sim.model.IndustryModel._enter): its own revenue, productivity and competitiveness (given),
     the peer's region, high-tech flag, R&D habit, energy and carbon intensity and export orientation,
     and a balance sheet in proportion to its revenue."""
+    # Column by column for what is copied from the peer: a short loop per column keeps many of the
+    # scattered reads of the peers' rows in flight at once.
+    for column in (rd_propensity, energy_intensity, carbon_intensity, export_propensity):
+        copy_rows(column, rows, peers, start, stop)
+    copy_rows(high_tech, rows, peers, start, stop)
+    copy_rows(region, rows, peers, start, stop)
     debt_ratio = np.float32(debt_to_capital)  # float32 state times a plain number stays float32
     for j in range(start, stop):
-        r, q, m = rows[j], peers[j], new_market[j]
+        r, m = rows[j], new_market[j]
         ind = m // segments
         sales = revenue[j]
         alive[r] = True
         weight[r] = row_weight[m]
         industry[r] = ind
         emerging[r] = m % segments == 1
-        high_tech[r] = high_tech[q]
-        region[r] = region[q]
-        rd_propensity[r] = rd_propensity[q]
-        energy_intensity[r] = energy_intensity[q]
-        carbon_intensity[r] = carbon_intensity[q]
-        export_propensity[r] = export_propensity[q]
         firm_class[r] = foreign_code if class_draw[j] < foreign_share else sme_code
         ladder_rung[r] = blank_rung
         digital_stage[r] = 0
