@@ -17,7 +17,7 @@ from numba import njit
 from sim import taxonomy
 from sim.firms import Firms
 from sim.levers import LEVER_NAMES
-from sim.parallel import partial_sums, run_chunks
+from sim.parallel import CHUNK_ROWS, partial_sums, run_chunks
 from sim.weighted import largest_candidates, top_of
 
 TRILLION = 1e6  # M RMB per trillion RMB
@@ -109,6 +109,7 @@ N_QUANTITIES = 11
 # Histogram of log productivity (M RMB per person) of above-scale manufacturers, for percentiles.
 LOG_PRODUCTIVITY_RANGE = (-12.0, 8.0)
 HISTOGRAM_BINS = 16384
+ACCUMULATE_CHUNK_ROWS = 8 * CHUNK_ROWS  # long chunks: each chunk's sums (the histogram above all) are added up after
 
 
 @njit(cache=True, nogil=True)
@@ -175,9 +176,9 @@ def accumulate(*columns, n_industries, threads=1):
     `columns`: accumulate_rows' inputs between the chunk bounds and the outputs. Sums by row chunk,
     on `threads` threads, added in chunk order: the same result for any number of threads."""
     n = columns[0].size
-    outputs = (partial_sums(n, N_CODES, N_QUANTITIES), partial_sums(n, N_STAGES), partial_sums(n, N_RUNGS),
-               partial_sums(n, N_CLASSES), partial_sums(n, n_industries), partial_sums(n, HISTOGRAM_BINS))
-    run_chunks(accumulate_rows, n, *columns, *outputs, threads=threads)
+    outputs = tuple(partial_sums(n, *shape, chunk_rows=ACCUMULATE_CHUNK_ROWS) for shape in (
+        (N_CODES, N_QUANTITIES), (N_STAGES,), (N_RUNGS,), (N_CLASSES,), (n_industries,), (HISTOGRAM_BINS,)))
+    run_chunks(accumulate_rows, n, *columns, *outputs, threads=threads, chunk_rows=ACCUMULATE_CHUNK_ROWS)
     return tuple(output.sum(axis=0) for output in outputs)
 
 

@@ -135,8 +135,9 @@ class IndustryModel(mesa.Model):
         self.market_industry = market_industry
 
         f = self.firms
-        # each row's market: kept from year to year, changed only where an entrant takes a row (_enter)
-        self.market_of = market_of = self._markets()
+        # Each row's market: kept from year to year, changed only where an entrant takes a row (_enter);
+        # one byte a row when the markets allow, as every pass over the rows reads it.
+        self.market_of = market_of = self._markets().astype(np.uint8 if self.n_markets <= 256 else np.intp)
         weighted_revenue = np.where(f.alive, f.weight * f.revenue.astype(np.float64), 0.0)
         self.demand = group_sum(weighted_revenue, market_of, self.n_markets)
         self.export_demand = group_sum(weighted_revenue * f.export_share, market_of, self.n_markets)
@@ -151,6 +152,7 @@ class IndustryModel(mesa.Model):
             f.patent_stock / np.maximum(f.revenue, 1e-6))
         self.illiquid = np.zeros(f.capacity, dtype=bool)
         self.wage_factor = np.ones(f.capacity)  # labour-cost factor of firms that moved inland (regional_transfer)
+        self.wages = np.empty(0)  # a buffer of the market step, kept from year to year
         self.initial_firms = float(np.sum(f.weight[f.alive], dtype=np.float64))
         self.reference_firms = self._firms_in_market(market_of)  # 2012 firms by market (entry crowding)
         self.records: list[dict] = []
@@ -260,7 +262,9 @@ class IndustryModel(mesa.Model):
 
         # 4. market shares and revenue
         market_of = self.market_of
-        wages = np.empty(f.capacity)  # labour cost per worker of each firm this year, reused by the firm year
+        if self.wages.size != f.capacity:
+            self.wages = np.empty(f.capacity)
+        wages = self.wages  # labour cost per worker of each live firm this year, reused by the firm year
         market.update_market_at_wages(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock,
                                       f.revenue, self.market_productivity[-1], demand, self.n_markets, self.wage,
                                       self.wage_factor, stream_key(self.seed, "market", year), self.rule_params["market"],
