@@ -18,7 +18,7 @@ from sim.errors import ModelDivergence
 from sim.indicators import YearContext, measure
 from sim import levers as lever_module
 from sim.levers import INNOVATION_CENTERS, N_LEVERS, REGIONAL_TRANSFER, RELOCATION, TRADE_SHOCK, LeverSchedule
-from sim.parallel import default_threads
+from sim.parallel import concurrently, default_threads
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
 from sim.population import build_population
 from sim.randomness import stream, stream_key
@@ -305,7 +305,11 @@ class IndustryModel(mesa.Model):
         """Entrants of the year: small firms that copy a random incumbent of their market."""
         p, f = self.params, self.firms
         market_of = self.market_of
-        firms_in_market = self._firms_in_market(market_of)
+        # the firms by market (one pass in row order) on one thread while the others build the slot tables
+        firms_in_market, slots = concurrently(
+            lambda: self._firms_in_market(market_of),
+            lambda: entry_exit.market_slots(market_of, f.weight, f.productivity, self.n_markets, self.threads),  # dead rows weigh 0
+            threads=self.threads)
         expected = entry_exit.expected_entrants(firms_in_market, self.demand_growth, p["entry_rate"], p["entry_demand_sensitivity"],
                                                 self.reference_firms, p["entry_crowding"])
         row_weight = self.calibration.entrant_row_weight[self.market_industry]
@@ -315,7 +319,6 @@ class IndustryModel(mesa.Model):
         total = int(rows_per_market.sum())
         if total == 0:
             return 0.0
-        slots = entry_exit.market_slots(market_of, f.weight, f.productivity, self.n_markets, self.threads)  # dead rows weigh 0
         new_market = np.repeat(np.arange(self.n_markets), rows_per_market)
         peers = entry_exit.draw_peers(new_market, *slots[:3], f.weight, np.uint64(rng.integers(2**63)), threads=self.threads,
                                       slot_weight=slots.slot_weight)

@@ -169,7 +169,7 @@ def draw_peers(markets, rows, starts, heaviest, weight, key, threads=1, slot_wei
     return peers
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def firms_by_market(market, alive, weight, n_markets):
     """Real firms (summed weight of live rows, in row order) by market."""
     firms = np.zeros(n_markets)
