@@ -41,10 +41,9 @@ def firm_distributions(model) -> xr.Dataset:
     f = model.firms
     alive = f.alive & (f.weight > 0)
     above = alive & (f.revenue >= model.params["threshold_revenue"])
-    weight = f.weight.astype(np.float64)
-    revenue = f.revenue.astype(np.float64)
-    ccdf = weighted_ccdf(revenue[alive], weight[alive], SIZE_GRID)
-    exponent = hill_tail_exponent(revenue[above], weight[above])
+    live_revenue = f.revenue[alive].astype(np.float64)
+    ccdf = weighted_ccdf(live_revenue, f.weight[alive].astype(np.float64), SIZE_GRID)
+    exponent = hill_tail_exponent(f.revenue[above].astype(np.float64), f.weight[above].astype(np.float64))
 
     density = np.full(GROWTH_EDGES.size - 1, np.nan)
     mean = sd = median = laplace_scale = kurtosis = slope = float("nan")
@@ -56,7 +55,7 @@ def firm_distributions(model) -> xr.Dataset:
         density = counts / (w.sum() * np.diff(GROWTH_EDGES))  # integrates to the share inside the edges
         fit = growth_fit(growth, w)
         mean, sd, median, laplace_scale, kurtosis = fit.mean, fit.sd, fit.median, fit.laplace_scale, fit.excess_kurtosis
-        slope = volatility_size_slope(growth, revenue[continuing], w)
+        slope = volatility_size_slope(growth, f.revenue[continuing].astype(np.float64), w)
 
     centres = 0.5 * (GROWTH_EDGES[1:] + GROWTH_EDGES[:-1])
     dataset = xr.Dataset(

@@ -17,6 +17,7 @@ from numba import njit
 from sim import taxonomy
 from sim.firms import Firms
 from sim.levers import LEVER_NAMES
+from sim.parallel import CHUNK_ROWS, partial_sums, run_chunks
 from sim.weighted import largest_candidates, top_of
 
 TRILLION = 1e6  # M RMB per trillion RMB
@@ -108,21 +109,24 @@ N_QUANTITIES = 11
 # Histogram of log productivity (M RMB per person) of above-scale manufacturers, for percentiles.
 LOG_PRODUCTIVITY_RANGE = (-12.0, 8.0)
 HISTOGRAM_BINS = 16384
+ACCUMULATE_CHUNK_ROWS = 8 * CHUNK_ROWS  # long chunks: each chunk's sums (the histogram above all) are added up after
 
 
-@njit(cache=True)
-def accumulate(alive, weight, revenue, value_added, previous_value_added, export_share, energy_intensity, carbon_intensity,
-               rd_spending, employment, productivity, firm_class, industry, high_tech, emerging, age, digital_stage,
-               ladder_rung, manufacturing, equipment, new_energy_industry, threshold, price_index, n_industries):
-    """One pass over the firms: weighted sums by category code, plus the breakdowns the contract needs."""
-    table = np.zeros((N_CODES, N_QUANTITIES))
-    stages = np.zeros(N_STAGES)
-    rungs = np.zeros(N_RUNGS)
-    classes = np.zeros(N_CLASSES)
-    va_by_industry = np.zeros(n_industries)
-    histogram = np.zeros(HISTOGRAM_BINS)
+@njit(cache=True, nogil=True)
+def accumulate_rows(start, stop, chunk, alive, weight, revenue, value_added, previous_value_added, export_share, energy_intensity,
+                    carbon_intensity, rd_spending, employment, productivity, firm_class, industry, high_tech, emerging, age,
+                    digital_stage, ladder_rung, manufacturing, equipment, new_energy_industry, threshold, price_index,
+                    tables, all_stages, all_rungs, all_classes, all_va_by_industry, histograms):
+    """Rows [start, stop) of `accumulate`, into row `chunk` of each output (kept local and written
+    once at the end, so that the threads do not share cache lines)."""
+    table = np.zeros(tables.shape[1:])
+    stages = np.zeros(all_stages.shape[1])
+    rungs = np.zeros(all_rungs.shape[1])
+    classes = np.zeros(all_classes.shape[1])
+    va_by_industry = np.zeros(all_va_by_industry.shape[1])
+    histogram = np.zeros(histograms.shape[1])
     low, high = LOG_PRODUCTIVITY_RANGE
-    for i in range(alive.size):
+    for i in range(start, stop):
         if not alive[i]:
             continue
         w = np.float64(weight[i])  # products in float64: float32 x float32 would round each term
@@ -158,7 +162,24 @@ def accumulate(alive, weight, revenue, value_added, previous_value_added, export
                 position = int((log_productivity - low) / (high - low) * HISTOGRAM_BINS)
                 histogram[min(max(position, 0), HISTOGRAM_BINS - 1)] += w
         va_by_industry[ind] += w * va
-    return table, stages, rungs, classes, va_by_industry, histogram
+    tables[chunk] = table
+    all_stages[chunk] = stages
+    all_rungs[chunk] = rungs
+    all_classes[chunk] = classes
+    all_va_by_industry[chunk] = va_by_industry
+    histograms[chunk] = histogram
+
+
+def accumulate(*columns, n_industries, threads=1):
+    """One pass over the firms: weighted sums by category code, plus the breakdowns the contract
+    needs (table, stages, rungs, classes, value added by industry, log-productivity histogram).
+    `columns`: accumulate_rows' inputs between the chunk bounds and the outputs. Sums by row chunk,
+    on `threads` threads, added in chunk order: the same result for any number of threads."""
+    n = columns[0].size
+    outputs = tuple(partial_sums(n, *shape, chunk_rows=ACCUMULATE_CHUNK_ROWS) for shape in (
+        (N_CODES, N_QUANTITIES), (N_STAGES,), (N_RUNGS,), (N_CLASSES,), (n_industries,), (HISTOGRAM_BINS,)))
+    run_chunks(accumulate_rows, n, *columns, *outputs, threads=threads, chunk_rows=ACCUMULATE_CHUNK_ROWS)
+    return tuple(output.sum(axis=0) for output in outputs)
 
 
 def over(table: np.ndarray, quantity: int, *bits: int) -> float:
@@ -176,14 +197,14 @@ def histogram_percentile(histogram: np.ndarray, q: float) -> float:
 
 
 def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equipment: np.ndarray,
-            new_energy_industry: int, n_industries: int) -> dict[str, float | np.ndarray]:
-    """Every indicator of the year from the firm columns."""
+            new_energy_industry: int, n_industries: int, threads: int = 1) -> dict[str, float | np.ndarray]:
+    """Every indicator of the year from the firm columns (the firm pass in row chunks on `threads` threads)."""
     f = firms
     table, stages, rungs, classes, va_by_industry, histogram = accumulate(
         f.alive, f.weight, f.revenue, f.value_added, f.previous_value_added, f.export_share, f.energy_intensity,
         f.carbon_intensity, f.rd_spending, f.employment, f.productivity, f.firm_class, f.industry, f.high_tech, f.emerging,
         f.age, f.digital_stage, f.ladder_rung, manufacturing, equipment, new_energy_industry, context.threshold,
-        context.price_index, n_industries)
+        context.price_index, n_industries=n_industries, threads=threads)
     industrial_va = over(table, Q_VA) / TRILLION
     manufacturing_va = over(table, Q_VA, MANUFACTURING) / TRILLION
     above_va = over(table, Q_VA, ABOVE)

@@ -18,7 +18,7 @@ from sim.errors import ModelDivergence
 from sim.indicators import YearContext, measure
 from sim import levers as lever_module
 from sim.levers import INNOVATION_CENTERS, N_LEVERS, REGIONAL_TRANSFER, RELOCATION, TRADE_SHOCK, LeverSchedule
-from sim.parallel import default_threads
+from sim.parallel import concurrently, default_threads
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
 from sim.population import build_population
 from sim.randomness import stream, stream_key
@@ -138,7 +138,9 @@ class IndustryModel(mesa.Model):
         self.market_industry = market_industry
 
         f = self.firms
-        market_of = self._markets()
+        # Each row's market: kept from year to year, changed only where an entrant takes a row (_enter);
+        # one byte a row when the markets allow, as every pass over the rows reads it.
+        self.market_of = market_of = self._markets().astype(np.uint8 if self.n_markets <= 256 else np.intp)
         weighted_revenue = np.where(f.alive, f.weight * f.revenue.astype(np.float64), 0.0)
         self.demand = group_sum(weighted_revenue, market_of, self.n_markets)
         self.export_demand = group_sum(weighted_revenue * f.export_share, market_of, self.n_markets)
@@ -153,6 +155,7 @@ class IndustryModel(mesa.Model):
             f.patent_stock / np.maximum(f.revenue, 1e-6))
         self.illiquid = np.zeros(f.capacity, dtype=bool)
         self.wage_factor = np.ones(f.capacity)  # labour-cost factor of firms that moved inland (regional_transfer)
+        self.wages = np.empty(0)  # a buffer of the market step, kept from year to year
         self.initial_firms = float(np.sum(f.weight[f.alive], dtype=np.float64))
         self.reference_firms = self._firms_in_market(market_of)  # 2012 firms by market (entry crowding)
         self.records: list[dict] = []
@@ -208,7 +211,7 @@ class IndustryModel(mesa.Model):
             fiscal_cost=np.zeros(N_LEVERS) if fiscal_cost is None else fiscal_cost,
         )
         values = measure(self.firms, context, self.industries["manufacturing"], self.industries["equipment"],
-                         self.industries.index("new_energy_products"), len(self.industries))
+                         self.industries.index("new_energy_products"), len(self.industries), self.threads)
         self.records.append(values)
 
     # ------------------------------------------------------------------ the year
@@ -231,10 +234,11 @@ class IndustryModel(mesa.Model):
 
         # 1. exit of last year's failures, and relocation abroad
         exits = entry_exit.apply_exits(f.alive, f.weight, f.market_share, f.revenue, f.capital, f.cash, f.receivables,
-                                       f.debt, self.illiquid, self.price_index / price_change, self.exit_revenue)
+                                       f.debt, self.illiquid, self.price_index / price_change, self.exit_revenue,
+                                       threads=self.threads)
         if levers[RELOCATION, 0] != 0.0:
             lost_exports = np.zeros(self.n_markets)
-            exits += location.relocate_abroad(f.alive, f.weight, f.market_share, f.revenue, f.export_share, self._markets(),
+            exits += location.relocate_abroad(f.alive, f.weight, f.market_share, f.revenue, f.export_share, self.market_of,
                                               f.firm_class, f.region, f.industry, f.ladder_rung, levers, key_levers,
                                               lever_params.relocation_min_export_share, lost_exports)
             self.export_demand = np.maximum(self.export_demand - lost_exports, 0.0)
@@ -260,8 +264,10 @@ class IndustryModel(mesa.Model):
             fiscal[REGIONAL_TRANSFER] += subsidies
 
         # 4. market shares and revenue
-        market_of = self._markets()
-        wages = np.empty(f.capacity)  # labour cost per worker of each firm this year, reused by the firm year
+        market_of = self.market_of
+        if self.wages.size != f.capacity:
+            self.wages = np.empty(f.capacity)
+        wages = self.wages  # labour cost per worker of each live firm this year, reused by the firm year
         market.update_market_at_wages(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock,
                                       f.revenue, self.market_productivity[-1], demand, self.n_markets, self.wage,
                                       self.wage_factor, stream_key(self.seed, "market", year), self.rule_params["market"],
@@ -281,7 +287,7 @@ class IndustryModel(mesa.Model):
             p["threshold_revenue"], p["sme_revenue_limit"], self.innovation_draws, stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
             stream_key(self.seed, "ladder", year), *(self.rule_params[name] for name in
                                                       ("innovation", "digital", "finance", "energy", "ladder")),
-            levers, self.wage_factor, wages, key_levers, lever_params, threads=self.threads,
+            levers, self.wage_factor, wages, key_levers, lever_params, threads=self.threads, market_of=market_of,
         )
         fiscal += spent
         # innovation centres cost the budget per centre, not per firm
@@ -301,8 +307,12 @@ class IndustryModel(mesa.Model):
     def _enter(self, rng: np.random.Generator) -> float:
         """Entrants of the year: small firms that copy a random incumbent of their market."""
         p, f = self.params, self.firms
-        market_of = self._markets()
-        firms_in_market = self._firms_in_market(market_of)
+        market_of = self.market_of
+        # the firms by market (one pass in row order) on one thread while the others build the slot tables
+        firms_in_market, slots = concurrently(
+            lambda: self._firms_in_market(market_of),
+            lambda: entry_exit.market_slots(market_of, f.weight, f.productivity, self.n_markets, self.threads),  # dead rows weigh 0
+            threads=self.threads)
         expected = entry_exit.expected_entrants(firms_in_market, self.demand_growth, p["entry_rate"], p["entry_demand_sensitivity"],
                                                 self.reference_firms, p["entry_crowding"])
         row_weight = self.calibration.entrant_row_weight[self.market_industry]
@@ -312,15 +322,16 @@ class IndustryModel(mesa.Model):
         total = int(rows_per_market.sum())
         if total == 0:
             return 0.0
-        index = entry_exit.market_index(market_of, f.weight, self.n_markets)  # dead rows weigh 0
         new_market = np.repeat(np.arange(self.n_markets), rows_per_market)
-        peers = entry_exit.draw_peers(new_market, *index, f.weight, np.uint64(rng.integers(2**63)), threads=self.threads)
+        peers = entry_exit.draw_peers(new_market, *slots[:3], f.weight, np.uint64(rng.integers(2**63)), threads=self.threads,
+                                      slot_weight=slots.slot_weight)
         has_peer = peers >= 0
         new_market, peers = new_market[has_peer], peers[has_peer]
         rows = f.free_rows(new_market.size)
         if f.capacity != self.illiquid.size:
             self.illiquid = np.concatenate([self.illiquid, np.zeros(f.capacity - self.illiquid.size, dtype=bool)])
             self.wage_factor = np.concatenate([self.wage_factor, np.ones(f.capacity - self.wage_factor.size)])
+            self.market_of = np.concatenate([self.market_of, np.zeros(f.capacity - self.market_of.size, dtype=self.market_of.dtype)])
         n = rows.size
         floor, threshold = self.calibration.entrant_floor_revenue, p["threshold_revenue"]
         revenue = floor * (threshold / floor) ** rng.random(n) * self.price_index
@@ -337,6 +348,7 @@ class IndustryModel(mesa.Model):
             f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity, f.rd_propensity,
             f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.export_propensity,
             f.export_share, f.cash, f.debt, f.receivables, self.illiquid, self.wage_factor, threads=self.threads)
+        self.market_of[rows] = new_market
         return float(f.weight[rows].sum(dtype=np.float64))
 
     def run_to_end(self) -> None:

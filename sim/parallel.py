@@ -39,8 +39,8 @@ def single_threaded_worker() -> None:
     os.environ[THREADS_VARIABLE] = "1"
 
 
-def chunk_count(rows: int) -> int:
-    return max((rows + CHUNK_ROWS - 1) // CHUNK_ROWS, 1)
+def chunk_count(rows: int, chunk_rows: int = CHUNK_ROWS) -> int:
+    return max((rows + chunk_rows - 1) // chunk_rows, 1)
 
 
 @cache
@@ -48,10 +48,11 @@ def _pool(threads: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sim-rows")
 
 
-def run_chunks(kernel, rows: int, *arguments, threads: int | None = None) -> None:
-    """Call kernel(start, stop, chunk, *arguments) for every chunk of `rows` rows."""
-    count = chunk_count(rows)
-    bounds = [(c * CHUNK_ROWS, min((c + 1) * CHUNK_ROWS, rows), c) for c in range(count)]
+def run_chunks(kernel, rows: int, *arguments, threads: int | None = None, chunk_rows: int = CHUNK_ROWS) -> None:
+    """Call kernel(start, stop, chunk, *arguments) for every chunk of `rows` rows (chunks of
+    `chunk_rows`: larger for a kernel whose per-chunk sums are large)."""
+    count = chunk_count(rows, chunk_rows)
+    bounds = [(c * chunk_rows, min((c + 1) * chunk_rows, rows), c) for c in range(count)]
     threads = default_threads() if threads is None else threads
     if threads <= 1 or count == 1:
         for start, stop, chunk in bounds:
@@ -62,6 +63,17 @@ def run_chunks(kernel, rows: int, *arguments, threads: int | None = None) -> Non
         future.result()  # re-raises a kernel's exception here
 
 
-def partial_sums(rows: int, *shape: int) -> np.ndarray:
+def concurrently(first, second, threads: int | None = None):
+    """(first(), second()): with more than one thread, `first` runs on a pool thread while `second`
+    runs here (its own chunks, if it has any, go to the same pool and so to whichever threads are free)."""
+    threads = default_threads() if threads is None else threads
+    if threads <= 1:
+        return first(), second()
+    future = _pool(threads).submit(first)
+    other = second()
+    return future.result(), other
+
+
+def partial_sums(rows: int, *shape: int, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
     """Zeroed output for per-chunk sums: one row per chunk, reduced with `np.sum(..., axis=0)`."""
-    return np.zeros((chunk_count(rows), *shape))
+    return np.zeros((chunk_count(rows, chunk_rows), *shape))

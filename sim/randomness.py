@@ -104,3 +104,19 @@ def from_table(table, key, row, draw):
     index = min(int(position), table.size - 2)
     fraction = position - index
     return table[index] + fraction * (table[index + 1] - table[index])
+
+
+_BOUND_MARGIN = 1e-9  # relative; far above the rounding of expm1 and of the products around it
+
+
+@njit(cache=True, inline="always")
+def below_saturation(u, x, factor):
+    """Whether u < factor * (1 - exp(-x)), when bounds decide it: x / (1 + x) <= 1 - exp(-x) <= min(x, 1)
+    for x >= 0. Returns 1 (yes), 0 (no) or -1 (u is too close to call: compute the probability). A
+    draw decided here is the draw the exact comparison makes, and most draws are decided here."""
+    if x >= 0.0 and factor >= 0.0:  # false for NaN: the exact comparison decides
+        if u >= factor * min(x, 1.0) * (1.0 + _BOUND_MARGIN):
+            return 0
+        if u < factor * (x / (1.0 + x)) * (1.0 - _BOUND_MARGIN):
+            return 1
+    return -1

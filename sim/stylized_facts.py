@@ -77,17 +77,21 @@ def laplace_log_likelihood(scale):
 
 def volatility_size_slope(growth: np.ndarray, size: np.ndarray, weights: np.ndarray, bins: int = 12) -> float:
     """Slope of log growth-rate sd on log size across size bins (Amaral et al. 1997 find about -0.2)."""
-    edges = np.quantile(np.log(size), np.linspace(0, 1, bins + 1))
-    which = np.clip(np.searchsorted(edges, np.log(size), side="right") - 1, 0, bins - 1)
+    log_of_size = np.log(size)
+    edges = np.quantile(log_of_size, np.linspace(0, 1, bins + 1))
+    which = np.clip(np.searchsorted(edges, log_of_size, side="right") - 1, 0, bins - 1)
+    by_bin = np.argsort(which, kind="stable")  # each bin's members in their own order, bin after bin
+    counts = np.bincount(which, minlength=bins)
+    ends = np.cumsum(counts)
     log_size, log_sd = [], []
     for b in range(bins):
-        members = which == b
-        if weights[members].sum() <= 0 or members.sum() < 20:
+        members = by_bin[ends[b] - counts[b]:ends[b]]
+        if weights[members].sum() <= 0 or members.size < 20:
             continue
         g, w = growth[members], weights[members]
         mean = np.average(g, weights=w)
         log_sd.append(0.5 * np.log(np.average((g - mean) ** 2, weights=w)))
-        log_size.append(np.average(np.log(size[members]), weights=w))
+        log_size.append(np.average(log_of_size[members], weights=w))
     return float(np.polyfit(log_size, log_sd, 1)[0]) if len(log_size) >= 2 else float("nan")
 
 

@@ -36,10 +36,10 @@ from sim.levers import (AI_EMPOWERMENT, ARREARS_ENFORCEMENT, CARBON_CONSTRAINT, 
                         GRADIENT_CULTIVATION, HAND_IN_HAND, INNOVATION_CENTERS, N_LEVERS, RD_SUPERDEDUCTION, SOE_REFORM)
 from sim.levers import intensity as lever
 from sim.levers import intensity_any_rung, rung_targeted
-from sim.parallel import partial_sums, run_chunks
+from sim.parallel import concurrently, partial_sums, run_chunks
 from sim.randomness import uniform
 from sim.rules import digital, energy, finance, innovation, ladder, production
-from sim.rules.entry_exit import draw_peer, market_index
+from sim.rules.entry_exit import draw_slot, market_slots
 
 N_STAGES = len(taxonomy.DIGITAL_STAGES)
 N_REGIONS = len(taxonomy.REGIONS)
@@ -51,15 +51,13 @@ RUNG_NONE, RUNG_SRDI, RUNG_LITTLE_GIANT, RUNG_CHAMPION = (taxonomy.RUNG_NONE, ta
                                                   taxonomy.RUNG_CHAMPION)
 
 
-@njit(cache=True)
-def market_inputs(alive, weight, firm_class, industry, emerging, region, digital_stage, revenue, productivity, n_markets,
+@njit(cache=True, nogil=True)
+def market_inputs(market_of, alive, weight, firm_class, industry, region, digital_stage, revenue, productivity, n_markets,
                   n_industries):
-    """Start-of-year facts every firm of a market sees: each row's market; the share of peers (same
-    industry and region) above each digital stage; SMEs' revenue and count, firms, and large firms'
-    mean productivity by market."""
+    """Start-of-year facts every firm of a market sees (market_of: each row's market, returned
+    first): the share of peers (same industry and region) above each digital stage; SMEs' revenue
+    and count, firms, and large firms' mean productivity by market."""
     n = alive.size
-    segments = n_markets // n_industries
-    market_of = np.empty(n, dtype=np.int64)
     stage_counts = np.zeros((n_industries * N_REGIONS, N_STAGES))
     sme_revenue = np.zeros(n_markets)
     sme_firms = np.zeros(n_markets)
@@ -67,7 +65,6 @@ def market_inputs(alive, weight, firm_class, industry, emerging, region, digital
     large_productivity = np.zeros(n_markets)  # weighted sums, then means, over non-SMEs (hand-in-hand)
     large_firms = np.zeros(n_markets)
     for i in range(n):
-        market_of[i] = industry[i] * segments + emerging[i]
         if alive[i]:
             m = market_of[i]
             stage_counts[industry[i] * N_REGIONS + region[i], digital_stage[i]] += weight[i]
@@ -92,8 +89,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
               year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, threshold_revenue, sme_revenue_limit,
               innovation_draws, key_innovation, key_digital, key_ladder, p_innovation, p_digital, p_finance,
               p_energy, p_ladder, levers, wage_factor, wages, key_levers, p_levers,
-              market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, rows, starts, heaviest,
-              new_productivity, fiscal, patents):
+              market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, starts, heaviest,
+              slot_weight, slot_productivity, new_productivity, fiscal, patents):
     """The year of rows [start, stop): every rule in order for each live firm. Imitators read
     last year's productivity of their peer, so new productivity goes to `new_productivity`; the
     chunk's fiscal cost by lever (M RMB) and the expected patent applications of its above-scale
@@ -138,8 +135,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
             imitation_effort = imitation_effort * (1.0 + p_levers.innovation_center_effect * centres)
             innovation_effort = innovation_effort * (1.0 + p_levers.innovation_center_effect * centres)
         imitated = innovation.imitates(imitation_effort, wage, key_innovation, i, p_innovation)
-        peer = draw_peer(m, rows, starts, heaviest, weight, key_innovation, i, PEER_DRAW) if imitated else -1
-        peer_productivity = productivity[peer] if peer >= 0 else 0.0
+        peer = draw_slot(m, starts, heaviest, slot_weight, key_innovation, i, PEER_DRAW) if imitated else -1
+        peer_productivity = slot_productivity[peer] if peer >= 0 else 0.0
         a = innovation.innovate(productivity[i], innovation_effort, wage, imitated, peer_productivity, innovation_draws,
                                 key_innovation, i, p_innovation)
         partner = lever(levers, HAND_IN_HAND, cls, reg, ind, rung) if cls == SME else 0.0
@@ -173,9 +170,8 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
             room = finance.credit_room(capital[i], cash[i], receivables[i], debt[i], ceiling)
             own = max(cash[i] - p_finance.cash_buffer_share * revenue[i], 0.0)
             if own + room >= own_cost:
-                chance = digital.upgrade_probability(benefit, own_cost, peers_above[ind * N_REGIONS + region[i], stage],
-                                                     p_digital.digital_max_rate, p_digital.digital_peer_effect)
-                if uniform(key_digital, i, 0) < chance:
+                if digital.upgrades(uniform(key_digital, i, 0), benefit, own_cost, peers_above[ind * N_REGIONS + region[i], stage],
+                                    p_digital.digital_max_rate, p_digital.digital_peer_effect):
                     digital_stage[i] = stage + 1
                     a *= math.exp(gain)
                     intensity *= 1.0 - p_digital.digital_energy_saving
@@ -269,14 +265,15 @@ _PARAMETERS = tuple(inspect.signature(firm_rows.py_func).parameters)
 FIRM_YEAR_INPUTS = _PARAMETERS[3:_PARAMETERS.index("market_of")]
 
 
-def firm_year(*inputs, threads=1):
+def firm_year(*inputs, threads=1, market_of=None):
     """Advance every live firm by one year (columns updated in place), in row chunks on `threads` threads.
 
     inputs: the firm columns, market arrays, scalars, random keys and rule parameters named in
     FIRM_YEAR_INPUTS (the parameters of firm_rows), among them levers: the year's lever table
     (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor per row (1 except for firms
     that moved inland); wages: each row's labour cost per worker this year (float64, written by
-    sim.rules.market.update_market_at_wages); key_levers: key of the "levers" stream.
+    sim.rules.market.update_market_at_wages); key_levers: key of the "levers" stream. market_of:
+    each row's market (industry x segments + emerging), computed here when not given.
 
     Returns (expected invention patent applications of above-scale firms, and by market: the employment-weighted mean
     productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
@@ -286,14 +283,18 @@ def firm_year(*inputs, threads=1):
         named[name] for name in ("alive", "weight", "productivity", "employment", "rd_spending", "revenue"))
     n_markets = named["n_markets"]
     n = alive.size
-    market = market_inputs(*(named[name] for name in ("alive", "weight", "firm_class", "industry", "emerging", "region",
-                                                      "digital_stage", "revenue", "productivity", "n_markets", "n_industries")))
-    market_of = market[0]
-    index = market_index(market_of, weight, n_markets)
+    if market_of is None:
+        market_of = named["industry"].astype(np.intp) * (n_markets // named["n_industries"]) + named["emerging"]
+    # The market sums (one pass in row order) on one thread while the others build the slot tables.
+    market, slots = concurrently(
+        lambda: market_inputs(market_of, *(named[name] for name in ("alive", "weight", "firm_class", "industry", "region",
+                                                                    "digital_stage", "revenue", "productivity", "n_markets",
+                                                                    "n_industries"))),
+        lambda: market_slots(market_of, weight, productivity, n_markets, threads), threads=threads)
     new_productivity = productivity.copy()
     fiscal = partial_sums(n, N_LEVERS)
     patents = partial_sums(n)
-    run_chunks(firm_rows, n, *inputs, *market, *index, new_productivity, fiscal, patents, threads=threads)
+    run_chunks(firm_rows, n, *inputs, *market, *slots[1:], new_productivity, fiscal, patents, threads=threads)
     sums = partial_sums(n, 4, n_markets)
     run_chunks(commit_rows, n, alive, weight, market_of, employment, productivity, new_productivity, rd_spending, revenue,
                sums, threads=threads)

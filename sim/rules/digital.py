@@ -18,6 +18,7 @@ import math
 import numpy as np
 from numba import njit
 
+from sim.randomness import below_saturation
 from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
@@ -61,3 +62,11 @@ def state_share(subsidy, ai_subsidy):
 def upgrade_probability(benefit, cost, peer_share, max_rate, peer_effect):
     ratio = benefit / max(cost, 1e-9)
     return min(max_rate * -math.expm1(-ratio) * (1.0 + peer_effect * peer_share), 1.0)
+
+
+@njit(cache=True)
+def upgrades(u, benefit, cost, peer_share, max_rate, peer_effect):
+    """u < upgrade_probability(...), the exponential computed only when bounds on it do not decide
+    (randomness.below_saturation)."""
+    decided = below_saturation(u, benefit / max(cost, 1e-9), max_rate * (1.0 + peer_effect * peer_share))
+    return decided == 1 if decided >= 0 else u < upgrade_probability(benefit, cost, peer_share, max_rate, peer_effect)

@@ -11,10 +11,12 @@ productivity handicap.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-from sim.parallel import run_chunks
+from sim.parallel import partial_sums, run_chunks
 from sim.randomness import uniform
 from sim.rules import Process, parameter_tuple
 from sim.rules.finance import net_worth
@@ -36,18 +38,28 @@ def exits(real_revenue, worth, illiquid, revenue_floor):
     return real_revenue < revenue_floor or worth < 0.0 or illiquid
 
 
-@njit(cache=True)
-def apply_exits(alive, weight, share, revenue, capital, cash, receivables, debt, illiquid, price_index, revenue_floor):
-    """Mark this year's exits (weight and share to zero); return the weight that left."""
-    left = 0.0
-    for i in range(alive.size):
+@njit(cache=True, nogil=True)
+def exit_rows(start, stop, chunk, alive, weight, share, revenue, capital, cash, receivables, debt, illiquid, price_index,
+              revenue_floor, left):
+    """Rows [start, stop) of apply_exits; the weight that left into left[chunk]."""
+    gone = 0.0
+    for i in range(start, stop):
         if alive[i] and exits(revenue[i] / price_index, net_worth(capital[i], cash[i], receivables[i], debt[i]),
                               illiquid[i], revenue_floor):
-            left += weight[i]
+            gone += weight[i]
             alive[i] = False
             weight[i] = 0.0
             share[i] = 0.0
-    return left
+    left[chunk] = gone
+
+
+def apply_exits(alive, weight, share, revenue, capital, cash, receivables, debt, illiquid, price_index, revenue_floor, threads=1):
+    """Mark this year's exits (weight and share to zero); return the weight that left (summed by row
+    chunk, on `threads` threads)."""
+    left = partial_sums(alive.size)
+    run_chunks(exit_rows, alive.size, alive, weight, share, revenue, capital, cash, receivables, debt, illiquid, price_index,
+               revenue_floor, left, threads=threads)
+    return float(left.sum())
 
 
 def expected_entrants(firms_in_market, demand_growth, entry_rate: float, sensitivity: float, reference_firms=None,
@@ -68,53 +80,96 @@ def entrant_rows(expected, row_weight, rng: np.random.Generator) -> np.ndarray:
     return rng.poisson(expected / row_weight)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def slot_counts(start, stop, chunk, market, weight, counts, heaviest):
+    """Rows [start, stop) of market_slots: live rows by market into counts[chunk], and each market's
+    largest weight into heaviest[chunk]."""
+    for i in range(start, stop):
+        if weight[i] > 0.0:
+            counts[chunk, market[i]] += 1
+            heaviest[chunk, market[i]] = max(heaviest[chunk, market[i]], weight[i])
+
+
+@njit(cache=True, nogil=True)
+def slot_fill(start, stop, chunk, market, weight, values, offsets, rows, slot_weight, slot_value):
+    """Rows [start, stop) of market_slots: each live row, its weight and its value into the next slot
+    of its market, from the chunk's offsets (offsets[chunk, m])."""
+    filled = offsets[chunk].copy()
+    for i in range(start, stop):
+        if weight[i] > 0.0:
+            s = filled[market[i]]
+            rows[s] = i
+            slot_weight[s] = weight[i]
+            slot_value[s] = values[i]
+            filled[market[i]] = s + 1
+
+
+class MarketSlots(NamedTuple):
+    """Live rows grouped by market, in row order within a market (a stable counting sort): market m
+    holds slots starts[m] to starts[m + 1]; each slot's row, weight and value (a column read in
+    slot order, so that a draw touches one place in memory), and each market's largest weight."""
+
+    rows: np.ndarray
+    starts: np.ndarray
+    heaviest: np.ndarray
+    slot_weight: np.ndarray
+    slot_value: np.ndarray
+
+
+def market_slots(market, weight, values, n_markets, threads=1) -> MarketSlots:
+    """MarketSlots of the rows with weight > 0 (dead rows weigh 0), `values` a column (float32) read
+    into the slots; in row chunks on `threads` threads, the same slots for any number of threads."""
+    n = market.size
+    counts = partial_sums(n, n_markets).astype(np.int64)
+    heaviest = partial_sums(n, n_markets)
+    run_chunks(slot_counts, n, market, weight, counts, heaviest, threads=threads)
+    starts = np.zeros(n_markets + 1, dtype=np.int64)
+    np.cumsum(counts.sum(axis=0), out=starts[1:])
+    # a chunk's first slot in market m: the market's start plus the market's rows in earlier chunks
+    offsets = starts[:-1] + np.cumsum(counts, axis=0) - counts
+    size = int(starts[-1])
+    rows, slot_weight, slot_value = np.empty(size, dtype=np.int64), np.empty(size, dtype=weight.dtype), np.empty(size, dtype=values.dtype)
+    run_chunks(slot_fill, n, market, weight, values, offsets, rows, slot_weight, slot_value, threads=threads)
+    return MarketSlots(rows, starts, heaviest.max(axis=0), slot_weight, slot_value)
+
+
 def market_index(market, weight, n_markets):
     """Rows of live firms grouped by market (counting sort): (rows, start offsets, largest weight)."""
-    counts = np.zeros(n_markets + 1, dtype=np.int64)
-    heaviest = np.zeros(n_markets)
-    for i in range(market.size):
-        if weight[i] > 0.0:
-            counts[market[i] + 1] += 1
-            heaviest[market[i]] = max(heaviest[market[i]], weight[i])
-    starts = np.cumsum(counts)
-    rows = np.empty(starts[-1], dtype=np.int64)
-    filled = starts[:-1].copy()
-    for i in range(market.size):
-        if weight[i] > 0.0:
-            rows[filled[market[i]]] = i
-            filled[market[i]] += 1
-    return rows, starts, heaviest
+    return market_slots(market, weight, weight, n_markets)[:3]
 
 
 @njit(cache=True, _nrt=False)
-def draw_peer(m, rows, starts, heaviest, weight, key, row, draw):
-    """A live firm of market m drawn with probability proportional to its weight (rejection
-    sampling on a uniform pick); -1 when the market is empty."""
+def draw_slot(m, starts, heaviest, slot_weight, key, row, draw):
+    """A slot of market m (see MarketSlots) drawn with probability proportional to its weight
+    (rejection sampling on a uniform pick); -1 when the market is empty."""
     count = starts[m + 1] - starts[m]
     if count == 0:
         return -1
     for attempt in range(MAX_PEER_TRIES):
-        pick = rows[starts[m] + min(int(uniform(key, row, draw + 2 * attempt) * count), count - 1)]
-        if uniform(key, row, draw + 2 * attempt + 1) * heaviest[m] <= weight[pick]:
+        pick = starts[m] + min(int(uniform(key, row, draw + 2 * attempt) * count), count - 1)
+        if uniform(key, row, draw + 2 * attempt + 1) * heaviest[m] <= slot_weight[pick]:
             return pick
     return pick
 
 
 @njit(cache=True, nogil=True)
-def peer_rows(start, stop, chunk, markets, rows, starts, heaviest, weight, key, peers):
+def peer_rows(start, stop, chunk, markets, rows, starts, heaviest, slot_weight, key, peers):
     for j in range(start, stop):
-        peers[j] = draw_peer(markets[j], rows, starts, heaviest, weight, key, j, 0)
+        s = draw_slot(markets[j], starts, heaviest, slot_weight, key, j, 0)
+        peers[j] = rows[s] if s >= 0 else -1
 
 
-def draw_peers(markets, rows, starts, heaviest, weight, key, threads=1):
-    """draw_peer for a batch of requests (one per entry of `markets`), in chunks on `threads` threads."""
+def draw_peers(markets, rows, starts, heaviest, weight, key, threads=1, slot_weight=None):
+    """For each entry of `markets`, the row of a live firm of that market drawn with probability
+    proportional to its weight (draw_slot), in chunks on `threads` threads; -1 for an empty market.
+    `slot_weight`: weight[rows], when the caller has it (MarketSlots)."""
+    slot_weight = weight[rows] if slot_weight is None else slot_weight
     peers = np.empty(markets.size, dtype=np.int64)
-    run_chunks(peer_rows, markets.size, markets, rows, starts, heaviest, weight, key, peers, threads=threads)
+    run_chunks(peer_rows, markets.size, markets, rows, starts, heaviest, slot_weight, key, peers, threads=threads)
     return peers
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def firms_by_market(market, alive, weight, n_markets):
     """Real firms (summed weight of live rows, in row order) by market."""
     firms = np.zeros(n_markets)
@@ -122,6 +177,13 @@ def firms_by_market(market, alive, weight, n_markets):
         if alive[i]:
             firms[market[i]] += weight[i]
     return firms
+
+
+@njit(cache=True, nogil=True, inline="always")
+def copy_rows(column, rows, peers, start, stop):
+    """column[rows[j]] = column[peers[j]] for j in [start, stop)."""
+    for j in range(start, stop):
+        column[rows[j]] = column[peers[j]]
 
 
 @njit(cache=True, nogil=True)
@@ -138,21 +200,21 @@ def place_entrant_rows(start, stop, chunk, rows, peers, new_market, segments, ro
     (sim.model.IndustryModel._enter): its own revenue, productivity and competitiveness (given),
     the peer's region, high-tech flag, R&D habit, energy and carbon intensity and export orientation,
     and a balance sheet in proportion to its revenue."""
+    # Column by column for what is copied from the peer: a short loop per column keeps many of the
+    # scattered reads of the peers' rows in flight at once.
+    for column in (rd_propensity, energy_intensity, carbon_intensity, export_propensity):
+        copy_rows(column, rows, peers, start, stop)
+    copy_rows(high_tech, rows, peers, start, stop)
+    copy_rows(region, rows, peers, start, stop)
     debt_ratio = np.float32(debt_to_capital)  # float32 state times a plain number stays float32
     for j in range(start, stop):
-        r, q, m = rows[j], peers[j], new_market[j]
+        r, m = rows[j], new_market[j]
         ind = m // segments
         sales = revenue[j]
         alive[r] = True
         weight[r] = row_weight[m]
         industry[r] = ind
         emerging[r] = m % segments == 1
-        high_tech[r] = high_tech[q]
-        region[r] = region[q]
-        rd_propensity[r] = rd_propensity[q]
-        energy_intensity[r] = energy_intensity[q]
-        carbon_intensity[r] = carbon_intensity[q]
-        export_propensity[r] = export_propensity[q]
         firm_class[r] = foreign_code if class_draw[j] < foreign_share else sme_code
         ladder_rung[r] = blank_rung
         digital_stage[r] = 0

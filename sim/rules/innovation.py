@@ -20,7 +20,7 @@ from numba import njit
 
 from scipy import special
 
-from sim.randomness import from_table, quantile_table, uniform
+from sim.randomness import below_saturation, from_table, quantile_table, uniform
 from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
@@ -46,6 +46,14 @@ def success_probability(rd_researcher_years, zeta):
     return -math.expm1(-zeta * rd_researcher_years)
 
 
+@njit(cache=True)
+def succeeds(u, rd_researcher_years, zeta):
+    """u < success_probability(rd_researcher_years, zeta), the exponential computed only when bounds
+    on it do not decide (randomness.below_saturation)."""
+    decided = below_saturation(u, zeta * rd_researcher_years, 1.0)
+    return decided == 1 if decided >= 0 else u < success_probability(rd_researcher_years, zeta)
+
+
 def draw_table(p) -> np.ndarray:
     """Quantiles of an innovation's log productivity change: Beta(shape, shape) rescaled to [low, high]."""
     shape = p.innovation_beta_shape
@@ -57,7 +65,7 @@ def draw_table(p) -> np.ndarray:
 def imitates(rd_spending, wage, key, row, p):
     """Whether the firm's imitative R&D succeeds this year (before it picks whom to copy)."""
     researchers = rd_spending / wage
-    return uniform(key, row, DRAW_IMITATES) < success_probability((1.0 - p.innovation_share_of_rd) * researchers, p.imitation_zeta)
+    return succeeds(uniform(key, row, DRAW_IMITATES), (1.0 - p.innovation_share_of_rd) * researchers, p.imitation_zeta)
 
 
 @njit(cache=True, _nrt=False)
@@ -68,8 +76,7 @@ def innovate(productivity, rd_spending, wage, imitated, peer_productivity, draws
     competitor it copies; draws: tabulated quantiles of an innovation's log productivity change."""
     researchers = rd_spending / wage
     best = productivity
-    chance = success_probability(p.innovation_share_of_rd * researchers, p.innovation_zeta)
-    if uniform(key, row, DRAW_INNOVATES) < chance:
+    if succeeds(uniform(key, row, DRAW_INNOVATES), p.innovation_share_of_rd * researchers, p.innovation_zeta):
         best = max(best, productivity * math.exp(from_table(draws, key, row, DRAW_SIZE)))
     if imitated and peer_productivity > productivity:
         best = max(best, productivity + p.imitation_absorption * (peer_productivity - productivity))
