@@ -56,6 +56,7 @@ def kill(process: subprocess.Popen) -> None:
 
 # When `sim run` is killed: after a fixed time, or as soon as the temporary file of an output holds
 # that many bytes (the NetCDF takes a second to write; the figure's file is made before it is drawn).
+RUNS = 10
 MOMENTS = {"after-1s": 1.0, "after-3s": 3.0, "writing-netcdf": (".baseline.nc.", 1), "drawing-figure": (".baseline.png.", 0)}
 
 
@@ -63,7 +64,9 @@ MOMENTS = {"after-1s": 1.0, "after-3s": 3.0, "writing-netcdf": (".baseline.nc.",
 def test_run_killed_at_any_moment_keeps_the_earlier_result_or_writes_the_whole_new_one(tmp_path, small_result, moment):
     shutil.copy(small_result, tmp_path / "baseline.nc")  # the earlier result: one run at scale 0.002
     (tmp_path / "baseline.png").write_bytes(EARLIER)
-    process = sim("run", str(BASELINE), "--scale", "0.005", "--seeds", "2", "--out", str(tmp_path), "--overwrite")
+    # Long enough (7 s here, 5 s of it computing) that the fixed moments fall while it computes; a
+    # run that ends before its kill fails the test rather than passing it.
+    process = sim("run", str(BASELINE), "--scale", "0.1", "--seeds", str(RUNS), "--out", str(tmp_path), "--overwrite")
     when = MOMENTS[moment]
     if isinstance(when, float):
         time.sleep(when)
@@ -78,12 +81,12 @@ def test_run_killed_at_any_moment_keeps_the_earlier_result_or_writes_the_whole_n
     with xr.open_dataset(tmp_path / "baseline.nc", engine="h5netcdf") as result, \
             xr.open_dataset(small_result, engine="h5netcdf") as earlier:
         result.load()  # every variable reads back whole
-        if result.attrs["scale"] == 0.005:
-            assert result.sizes["run"] == 2 and list(result["seed"].values) == [1, 2]
+        if result.attrs["scale"] == 0.1:
+            assert result.sizes["run"] == RUNS and list(result["seed"].values) == list(range(1, RUNS + 1))
         else:
             xr.testing.assert_identical(result, earlier)
     if moment == "drawing-figure":  # the NetCDF is renamed into place before the figure is begun
-        assert result.attrs["scale"] == 0.005
+        assert result.attrs["scale"] == 0.1
     figure = tmp_path / "baseline.png"
     assert figure.read_bytes() == EARLIER or whole_png(figure)
 

@@ -99,12 +99,12 @@ def test_calibrated_parameters_lie_within_their_bounds():
 
 
 # An out-of-sample check of the committed calibration: its scale (0.02) but five seeds it never saw
-# (4-8). Single runs vary a lot (one large firm can move a market's growth or the SEI share by
+# (6-10). Single runs vary a lot (one large firm can move a market's growth or the SEI share by
 # points), so the stated tolerance here is three times the calibration's (5% of levels, 1 point of
 # shares, at most 10% of a small share). Scale 0.01 is too coarse for this: the emerging segments
 # then hold too few rows (SEI share 14-15% there against 11-13% at 0.02 to 0.5, seeds 4 and 5).
 LOOSER = 3.0
-FRESH_SEEDS = (4, 5, 6, 7, 8)
+FRESH_SEEDS = (6, 7, 8, 9, 10)
 
 
 @pytest.mark.skipif(not CALIBRATED_FILE.exists(), reason="no calibrated parameter set committed yet")
