@@ -16,8 +16,9 @@ chi + 1, so its share solves s = u (1 - s)^chi / Z for its demand shifter u (whi
 with its competitiveness); D is d log s / d log u at given Z, and the weights s D make the step
 the linearised equilibrium. A firm that grows large prices higher, so its share stops short of the
 market (log odds y against a fringe move as dy = chi dL / (1 + chi s) with its cost lead L).
-At small shares the rule is the plain replicator. Applied to changes, the rule is the CES demand law with elasticity of
-substitution chi + 1 and a persistent firm-specific demand shifter held in the share itself
+At small shares the rule is the plain replicator. Applied to changes, the rule is the CES demand
+law with elasticity of substitution chi + 1 and a persistent firm-specific demand shifter held in
+the share itself
 (Melitz 2003; Hsieh and Klenow 2009): large and small firms coexist in a stationary market, and
 shares move toward firms that innovate, invest or digitalise faster than their rivals.
 """
