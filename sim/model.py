@@ -7,6 +7,7 @@ orchestrates the yearly steps; firms are rows of numpy columns (sim.firms), not 
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import mesa
@@ -18,7 +19,7 @@ from sim.errors import ModelDivergence
 from sim.indicators import YearContext, measure
 from sim import levers as lever_module
 from sim.levers import INNOVATION_CENTERS, N_LEVERS, REGIONAL_TRANSFER, RELOCATION, TRADE_SHOCK, LeverSchedule
-from sim.parallel import concurrently, default_threads
+from sim.parallel import concurrently, default_threads, partial_sums
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
 from sim.population import build_population
 from sim.randomness import stream, stream_key
@@ -323,33 +324,30 @@ class IndustryModel(mesa.Model):
         if total == 0:
             return 0.0
         new_market = np.repeat(np.arange(self.n_markets), rows_per_market)
-        peers = entry_exit.draw_peers(new_market, *slots[:3], f.weight, np.uint64(rng.integers(2**63)), threads=self.threads,
+        peers = entry_exit.draw_peers(new_market, *slots[:4], f.weight, np.uint64(rng.integers(2**63)), threads=self.threads,
                                       slot_weight=slots.slot_weight)
-        has_peer = peers >= 0
-        new_market, peers = new_market[has_peer], peers[has_peer]
+        if np.any(peers < 0):  # markets with no incumbent get no entrant
+            has_peer = peers >= 0
+            new_market, peers = new_market[has_peer], peers[has_peer]
         rows = f.free_rows(new_market.size)
         if f.capacity != self.illiquid.size:
             self.illiquid = np.concatenate([self.illiquid, np.zeros(f.capacity - self.illiquid.size, dtype=bool)])
             self.wage_factor = np.concatenate([self.wage_factor, np.ones(f.capacity - self.wage_factor.size)])
             self.market_of = np.concatenate([self.market_of, np.zeros(f.capacity - self.market_of.size, dtype=self.market_of.dtype)])
-        n = rows.size
-        floor, threshold = self.calibration.entrant_floor_revenue, p["threshold_revenue"]
-        revenue = floor * (threshold / floor) ** rng.random(n) * self.price_index
-        class_draw = rng.random(n)
-        productivity = (f.productivity[peers] * np.exp(-p["entrant_productivity_gap"])).astype(f.productivity.dtype)
-        entrant_wages = self.wage * (productivity / self.market_productivity[-1][new_market]) ** p["wage_productivity_elasticity"]
-        competitiveness = -np.log((1.0 + p["markup"]) * entrant_wages / productivity)
+        entered = partial_sums(rows.size)
+        floor = self.calibration.entrant_floor_revenue
         entry_exit.place_entrants(
-            rows, peers, new_market, N_SEGMENTS, row_weight, revenue, productivity, competitiveness, class_draw,
-            p["foreign_share"], taxonomy.FOREIGN_FUNDED, taxonomy.SME, taxonomy.RUNG_NONE, self.demand, self.va_ratio,
-            self.capital_to_revenue, self.price_index, float(self.assumptions["cash_to_revenue"]),
-            float(self.assumptions["debt_to_capital"]), p["receivable_days"], f.alive, f.weight, f.firm_class, f.ladder_rung,
+            rows, peers, new_market, N_SEGMENTS, row_weight, np.uint64(rng.integers(2**63)), floor,
+            p["threshold_revenue"] / floor, math.exp(-p["entrant_productivity_gap"]), self.wage, self.market_productivity[-1],
+            p["wage_productivity_elasticity"], p["markup"], p["foreign_share"], taxonomy.FOREIGN_FUNDED, taxonomy.SME,
+            taxonomy.RUNG_NONE, self.demand, self.va_ratio, self.capital_to_revenue, self.price_index,
+            float(self.assumptions["cash_to_revenue"]), float(self.assumptions["debt_to_capital"]), p["receivable_days"],
+            self.market_of, entered, f.alive, f.weight, f.firm_class, f.ladder_rung,
             f.industry, f.emerging, f.high_tech, f.region, f.digital_stage, f.age, f.market_share, f.competitiveness,
             f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity, f.rd_propensity,
             f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.export_propensity,
             f.export_share, f.cash, f.debt, f.receivables, self.illiquid, self.wage_factor, threads=self.threads)
-        self.market_of[rows] = new_market
-        return float(f.weight[rows].sum(dtype=np.float64))
+        return float(entered.sum())
 
     def run_to_end(self) -> None:
         while self.year < LAST_YEAR:

@@ -72,12 +72,11 @@ _TAIL = 0.02425
 @njit(cache=True)
 def normal_quantile(p):
     """Inverse of the standard normal CDF (Acklam's algorithm)."""
-    if p < _TAIL:
-        q = math.sqrt(-2.0 * math.log(p))
-        return (((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / (
+    if p < _TAIL or p > 1.0 - _TAIL:  # the tails, by symmetry: the lower one's formula at min(p, 1 - p)
+        q = math.sqrt(-2.0 * math.log(p if p < _TAIL else 1.0 - p))
+        tail = (((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / (
             (((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0)
-    if p > 1.0 - _TAIL:
-        return -normal_quantile(1.0 - p)
+        return tail if p < _TAIL else -tail
     q = p - 0.5
     r = q * q
     return (((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q / (

@@ -90,7 +90,7 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
               innovation_draws, key_innovation, key_digital, key_ladder, p_innovation, p_digital, p_finance,
               p_energy, p_ladder, levers, wage_factor, wages, key_levers, p_levers,
               market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, starts, heaviest,
-              slot_weight, slot_productivity, new_productivity, fiscal, patents):
+              lightest, slot_weight, slot_productivity, new_productivity, fiscal, patents):
     """The year of rows [start, stop): every rule in order for each live firm. Imitators read
     last year's productivity of their peer, so new productivity goes to `new_productivity`; the
     chunk's fiscal cost by lever (M RMB) and the expected patent applications of its above-scale
@@ -135,7 +135,7 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
             imitation_effort = imitation_effort * (1.0 + p_levers.innovation_center_effect * centres)
             innovation_effort = innovation_effort * (1.0 + p_levers.innovation_center_effect * centres)
         imitated = innovation.imitates(imitation_effort, wage, key_innovation, i, p_innovation)
-        peer = draw_slot(m, starts, heaviest, slot_weight, key_innovation, i, PEER_DRAW) if imitated else -1
+        peer = draw_slot(m, starts, heaviest, lightest, slot_weight, key_innovation, i, PEER_DRAW) if imitated else -1
         peer_productivity = slot_productivity[peer] if peer >= 0 else 0.0
         a = innovation.innovate(productivity[i], innovation_effort, wage, imitated, peer_productivity, innovation_draws,
                                 key_innovation, i, p_innovation)

@@ -29,4 +29,7 @@ def test_market_slots_are_the_same_for_any_number_of_threads():
     live = np.flatnonzero(weight > 0)
     assert np.array_equal(one.rows, live[np.argsort(market[live], kind="stable")])  # a stable sort by market
     assert np.array_equal(one.slot_value, values[one.rows]) and np.array_equal(one.slot_weight, weight[one.rows])
-    assert one.starts[-1] == live.size and one.heaviest[5] == 0.0
+    assert one.starts[-1] == live.size and one.heaviest[5] == 0.0 and one.lightest[5] == np.inf
+    for m in range(5):
+        in_market = weight[live][market[live] == m]
+        assert one.heaviest[m] == in_market.max() and one.lightest[m] == in_market.min()

@@ -99,6 +99,40 @@ def test_firm_wage_and_competitiveness():
     assert market.competitiveness(2.0, 10.0, 10.0, 0.1, 0.0, 0.3) == pytest.approx(-math.log(0.05) + 0.3 * math.log(2.0))
 
 
+def test_market_step_is_the_plain_rules_in_log_form():
+    """update_market_at_wages computes wages, competitiveness and shock sd in log form: the same
+    numbers as firm_wage, competitiveness, shock_sd and the replicator, to rounding."""
+    rng = np.random.default_rng(3)
+    n, markets = 2000, 4
+    p = params(market, demand_shock_sd=0.3)
+    market_of = rng.integers(0, markets, n).astype(np.uint8)
+    weight = np.where(rng.random(n) < 0.1, 0.0, rng.uniform(0.5, 3.0, n))
+    productivity, patents = rng.lognormal(0.0, 0.5, n), np.where(rng.random(n) < 0.3, 0.0, rng.lognormal(0.0, 2.0, n))
+    revenue = np.where(rng.random(n) < 0.01, 0.0, rng.lognormal(2.0, 2.0, n))
+    wage_factor = np.where(rng.random(n) < 0.2, 0.8, 1.0)
+    market_productivity, demand, wage = rng.uniform(0.8, 1.2, markets), rng.uniform(1e3, 1e4, markets), 0.07
+    share = weight * rng.random(n)
+    share /= np.bincount(market_of, weights=weight * share, minlength=markets)[market_of]
+    old = rng.normal(size=n)
+    new_share, new_revenue, new_competitiveness, wages = share.copy(), revenue.copy(), old.copy(), np.zeros(n)
+    market.update_market_at_wages(market_of, weight, new_share, new_competitiveness, productivity, patents, new_revenue,
+                                  market_productivity, demand, markets, wage, wage_factor, KEY, p, wages=wages)
+    live = weight > 0
+    plain_wage = np.array([market.firm_wage(productivity[i], market_productivity[market_of[i]], wage,
+                                            p.wage_productivity_elasticity) * wage_factor[i] for i in range(n)])
+    plain_fitness = np.array([market.competitiveness(productivity[i], patents[i], revenue[i], plain_wage[i], p.markup,
+                                                     p.quality_weight) for i in range(n)])
+    sd = np.array([market.shock_sd(r, p.demand_shock_sd, p.shock_size_exponent, p.shock_reference_revenue) for r in revenue])
+    shock = sd * np.array([normal(KEY, i, 0) for i in range(n)])
+    plain_share = market.replicator_shares(share, np.where(live, plain_fitness - old, 0.0), market_of, weight, markets,
+                                           p.share_selection_strength, np.where(live, shock, 0.0), np.where(live, sd**2, 0.0))
+    np.testing.assert_allclose(wages[live], plain_wage[live], rtol=1e-12)
+    np.testing.assert_allclose(new_competitiveness[live], plain_fitness[live], rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(new_share[live], plain_share[live], rtol=1e-9)
+    np.testing.assert_allclose(new_revenue[live], (plain_share * demand[market_of])[live], rtol=1e-9)
+    assert np.all(new_competitiveness[~live] == old[~live])
+
+
 def test_update_market_shares_follow_competitiveness_gains():
     """Two firms, no shocks: the one whose productivity rose gains exactly as the replicator says."""
     p = params(market, demand_shock_sd=0.0, wage_productivity_elasticity=0.0, quality_weight=0.0, markup=0.0)
@@ -299,6 +333,10 @@ def test_peers_are_drawn_in_proportion_to_weight_within_the_market():
     assert set(np.unique(peers)) == {0, 1}
     assert (peers == 1).mean() == pytest.approx(0.75, abs=0.01)
     assert entry_exit.draw_peers(np.array([1]), *index, weight, KEY)[0] == 2
+    assert np.all(np.diff(peers) >= 0)  # a market's peers come in row order
+    equal = np.ones(4)  # equal weights: every first pick is accepted, whatever the weights read
+    mixed = entry_exit.draw_peers(np.array([0, 0, 0, 1, 1]), *entry_exit.market_index(np.array([0, 1, 0, 1]), equal, 2), equal, KEY)
+    assert list(mixed[:3]) == sorted(mixed[:3]) and set(mixed[:3]) <= {0, 2} and set(mixed[3:]) <= {1, 3}
 
 
 # ---------------------------------------------------------------- ladder

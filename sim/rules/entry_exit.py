@@ -11,6 +11,7 @@ productivity handicap.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -20,6 +21,7 @@ from sim.parallel import partial_sums, run_chunks
 from sim.randomness import uniform
 from sim.rules import Process, parameter_tuple
 from sim.rules.finance import net_worth
+from sim.rules.market import competitiveness as firm_competitiveness, firm_wage
 
 PROCESS = Process(
     name="entry_exit",
@@ -30,6 +32,7 @@ PROCESS = Process(
 )
 Params = parameter_tuple(PROCESS, __name__)
 MAX_PEER_TRIES = 64
+DRAW_ENTRANT_REVENUE, DRAW_ENTRANT_CLASS = 0, 1  # draws of an entrant under the year's entrant key
 
 
 @njit(cache=True)
@@ -81,13 +84,14 @@ def entrant_rows(expected, row_weight, rng: np.random.Generator) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def slot_counts(start, stop, chunk, market, weight, counts, heaviest):
+def slot_counts(start, stop, chunk, market, weight, counts, heaviest, lightest):
     """Rows [start, stop) of market_slots: live rows by market into counts[chunk], and each market's
-    largest weight into heaviest[chunk]."""
+    largest and smallest weight into heaviest[chunk] and lightest[chunk]."""
     for i in range(start, stop):
         if weight[i] > 0.0:
             counts[chunk, market[i]] += 1
             heaviest[chunk, market[i]] = max(heaviest[chunk, market[i]], weight[i])
+            lightest[chunk, market[i]] = min(lightest[chunk, market[i]], weight[i])
 
 
 @njit(cache=True, nogil=True)
@@ -107,11 +111,13 @@ def slot_fill(start, stop, chunk, market, weight, values, offsets, rows, slot_we
 class MarketSlots(NamedTuple):
     """Live rows grouped by market, in row order within a market (a stable counting sort): market m
     holds slots starts[m] to starts[m + 1]; each slot's row, weight and value (a column read in
-    slot order, so that a draw touches one place in memory), and each market's largest weight."""
+    slot order, so that a draw touches one place in memory), and each market's largest and smallest
+    weight (inf for an empty market)."""
 
     rows: np.ndarray
     starts: np.ndarray
     heaviest: np.ndarray
+    lightest: np.ndarray
     slot_weight: np.ndarray
     slot_value: np.ndarray
 
@@ -122,7 +128,8 @@ def market_slots(market, weight, values, n_markets, threads=1) -> MarketSlots:
     n = market.size
     counts = partial_sums(n, n_markets).astype(np.int64)
     heaviest = partial_sums(n, n_markets)
-    run_chunks(slot_counts, n, market, weight, counts, heaviest, threads=threads)
+    lightest = np.full(heaviest.shape, np.inf)
+    run_chunks(slot_counts, n, market, weight, counts, heaviest, lightest, threads=threads)
     starts = np.zeros(n_markets + 1, dtype=np.int64)
     np.cumsum(counts.sum(axis=0), out=starts[1:])
     # a chunk's first slot in market m: the market's start plus the market's rows in earlier chunks
@@ -130,43 +137,52 @@ def market_slots(market, weight, values, n_markets, threads=1) -> MarketSlots:
     size = int(starts[-1])
     rows, slot_weight, slot_value = np.empty(size, dtype=np.int64), np.empty(size, dtype=weight.dtype), np.empty(size, dtype=values.dtype)
     run_chunks(slot_fill, n, market, weight, values, offsets, rows, slot_weight, slot_value, threads=threads)
-    return MarketSlots(rows, starts, heaviest.max(axis=0), slot_weight, slot_value)
+    return MarketSlots(rows, starts, heaviest.max(axis=0), lightest.min(axis=0), slot_weight, slot_value)
 
 
 def market_index(market, weight, n_markets):
-    """Rows of live firms grouped by market (counting sort): (rows, start offsets, largest weight)."""
-    return market_slots(market, weight, weight, n_markets)[:3]
+    """Rows of live firms grouped by market (counting sort): (rows, start offsets, largest weight,
+    smallest weight)."""
+    return market_slots(market, weight, weight, n_markets)[:4]
 
 
 @njit(cache=True, _nrt=False)
-def draw_slot(m, starts, heaviest, slot_weight, key, row, draw):
+def draw_slot(m, starts, heaviest, lightest, slot_weight, key, row, draw):
     """A slot of market m (see MarketSlots) drawn with probability proportional to its weight
-    (rejection sampling on a uniform pick); -1 when the market is empty."""
+    (rejection sampling on a uniform pick); -1 when the market is empty. A pick whose acceptance
+    draw falls below the market's smallest weight is accepted without reading its weight (in a
+    market of equal weights, always: the draw touches no memory)."""
     count = starts[m + 1] - starts[m]
     if count == 0:
         return -1
     for attempt in range(MAX_PEER_TRIES):
         pick = starts[m] + min(int(uniform(key, row, draw + 2 * attempt) * count), count - 1)
-        if uniform(key, row, draw + 2 * attempt + 1) * heaviest[m] <= slot_weight[pick]:
+        accept = uniform(key, row, draw + 2 * attempt + 1) * heaviest[m]
+        if accept <= lightest[m] or accept <= slot_weight[pick]:
             return pick
     return pick
 
 
 @njit(cache=True, nogil=True)
-def peer_rows(start, stop, chunk, markets, rows, starts, heaviest, slot_weight, key, peers):
+def peer_slots(start, stop, chunk, markets, starts, heaviest, lightest, slot_weight, key, slots):
     for j in range(start, stop):
-        s = draw_slot(markets[j], starts, heaviest, slot_weight, key, j, 0)
-        peers[j] = rows[s] if s >= 0 else -1
+        slots[j] = draw_slot(markets[j], starts, heaviest, lightest, slot_weight, key, j, 0)
 
 
-def draw_peers(markets, rows, starts, heaviest, weight, key, threads=1, slot_weight=None):
+def draw_peers(markets, rows, starts, heaviest, lightest, weight, key, threads=1, slot_weight=None):
     """For each entry of `markets`, the row of a live firm of that market drawn with probability
     proportional to its weight (draw_slot), in chunks on `threads` threads; -1 for an empty market.
-    `slot_weight`: weight[rows], when the caller has it (MarketSlots)."""
+    `slot_weight`: weight[rows], when the caller has it (MarketSlots). Within each run of equal
+    markets the peers come in row order (the entries of a run are alike, and copying from rows in
+    order sweeps through memory instead of jumping: in a 52-million-row run, the difference
+    between a cache hit and a trip to memory per copied column)."""
     slot_weight = weight[rows] if slot_weight is None else slot_weight
-    peers = np.empty(markets.size, dtype=np.int64)
-    run_chunks(peer_rows, markets.size, markets, rows, starts, heaviest, slot_weight, key, peers, threads=threads)
-    return peers
+    slots = np.empty(markets.size, dtype=np.int64)
+    run_chunks(peer_slots, markets.size, markets, starts, heaviest, lightest, slot_weight, key, slots, threads=threads)
+    bounds = np.concatenate([[0], np.flatnonzero(markets[1:] != markets[:-1]) + 1, [markets.size]])
+    for begin, end in zip(bounds[:-1], bounds[1:]):
+        slots[begin:end].sort()  # slots of a market are in row order
+    return np.where(slots >= 0, rows[np.maximum(slots, 0)], -1) if rows.size else np.full(markets.size, -1)
 
 
 @njit(cache=True, nogil=True)
@@ -187,42 +203,53 @@ def copy_rows(column, rows, peers, start, stop):
 
 
 @njit(cache=True, nogil=True)
-def place_entrant_rows(start, stop, chunk, rows, peers, new_market, segments, row_weight, revenue, productivity_of, competitiveness_of, class_draw,
-                   foreign_share, foreign_code, sme_code, blank_rung, demand, va_ratio, capital_to_revenue, price_index,
-                   cash_to_revenue, debt_to_capital, receivable_days, alive, weight, firm_class, ladder_rung, industry,
-                   emerging, high_tech, region, digital_stage, age, market_share, competitiveness, columns_revenue,
-                   previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
-                   patent_stock, energy_intensity, energy_use, carbon_intensity, export_propensity, export_share, cash, debt,
-                   receivables, illiquid, wage_factor):
-    """Entrants [start, stop) of place_entrants.
+def place_entrant_rows(start, stop, chunk, rows, peers, new_market, segments, row_weight, key, floor_revenue, revenue_ratio,
+                       productivity_factor, wage, market_productivity, wage_elasticity, markup, foreign_share, foreign_code,
+                       sme_code, blank_rung, demand, va_ratio, capital_to_revenue, price_index, cash_to_revenue,
+                       debt_to_capital, receivable_days, market_of, entered, alive, weight, firm_class, ladder_rung, industry,
+                       emerging, high_tech, region, digital_stage, age, market_share, competitiveness, columns_revenue,
+                       previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
+                       patent_stock, energy_intensity, energy_use, carbon_intensity, export_propensity, export_share, cash, debt,
+                       receivables, illiquid, wage_factor):
+    """Entrants [start, stop) of place_entrants; the weight that entered into entered[chunk].
 
     Write entrant j into dead row rows[j] of market new_market[j], a copy of incumbent peers[j]
-    (sim.model.IndustryModel._enter): its own revenue, productivity and competitiveness (given),
-    the peer's region, high-tech flag, R&D habit, energy and carbon intensity and export orientation,
-    and a balance sheet in proportion to its revenue."""
+    (sim.model.IndustryModel._enter): its own revenue (log-uniform from floor_revenue to
+    floor_revenue x revenue_ratio, at this year's prices), class (foreign-funded with probability
+    foreign_share, else an SME), productivity (the peer's times productivity_factor) and the
+    competitiveness of that productivity at its wage (sim.rules.market); the peer's region,
+    high-tech flag, R&D habit, energy and carbon intensity and export orientation; and a balance
+    sheet in proportion to its revenue. Its draws are numbers DRAW_ENTRANT_REVENUE and
+    DRAW_ENTRANT_CLASS of entrant j under `key`."""
     # Column by column for what is copied from the peer: a short loop per column keeps many of the
-    # scattered reads of the peers' rows in flight at once.
+    # reads of the peers' rows in flight at once.
     for column in (rd_propensity, energy_intensity, carbon_intensity, export_propensity):
         copy_rows(column, rows, peers, start, stop)
     copy_rows(high_tech, rows, peers, start, stop)
     copy_rows(region, rows, peers, start, stop)
     debt_ratio = np.float32(debt_to_capital)  # float32 state times a plain number stays float32
+    log_ratio = math.log(revenue_ratio)
+    total = 0.0
     for j in range(start, stop):
         r, m = rows[j], new_market[j]
         ind = m // segments
-        sales = revenue[j]
+        sales = floor_revenue * math.exp(uniform(key, j, DRAW_ENTRANT_REVENUE) * log_ratio) * price_index
+        technology = np.float32(productivity[peers[j]] * productivity_factor)
         alive[r] = True
         weight[r] = row_weight[m]
+        total += row_weight[m]
+        market_of[r] = m
         industry[r] = ind
         emerging[r] = m % segments == 1
-        firm_class[r] = foreign_code if class_draw[j] < foreign_share else sme_code
+        firm_class[r] = foreign_code if uniform(key, j, DRAW_ENTRANT_CLASS) < foreign_share else sme_code
         ladder_rung[r] = blank_rung
         digital_stage[r] = 0
         age[r] = 0
-        productivity[r] = productivity_of[j]
+        productivity[r] = technology
         columns_revenue[r] = sales
         market_share[r] = sales / max(demand[m], 1e-9)
-        competitiveness[r] = competitiveness_of[j]
+        entrant_wage = firm_wage(np.float64(technology), market_productivity[m], wage, wage_elasticity)
+        competitiveness[r] = firm_competitiveness(np.float64(technology), 0.0, sales, entrant_wage, markup, 0.0)
         va = sales * va_ratio[ind]
         value_added[r] = va
         previous_value_added[r] = 0.0
@@ -237,6 +264,7 @@ def place_entrant_rows(start, stop, chunk, rows, peers, new_market, segments, ro
         receivables[r] = sales * receivable_days / 365.0
         illiquid[r] = False
         wage_factor[r] = 1.0
+    entered[chunk] = total
 
 
 def place_entrants(*arguments, threads=1):

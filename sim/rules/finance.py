@@ -36,7 +36,7 @@ def credit_room(capital, cash, receivables, debt, ceiling):
     return max(ceiling * net_worth(capital, cash, receivables, debt) - debt, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined: a call per firm costs more than its arithmetic
 def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, capital, cash, debt, receivables,
                  receivable_days, ceiling, p, other_cost=0.0, other_income=0.0, extra_deduction=0.0, grant_share=0.0):
     """One year of a firm's accounts. Returns (capital, cash, debt, receivables, investment, profit,

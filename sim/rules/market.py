@@ -61,7 +61,7 @@ def domestic_value_added(previous, gdp_before: float, gdp_now: float, elasticity
 def firm_wage(productivity, market_productivity, wage, elasticity):
     """Labour cost per worker: the national level, higher in more productive firms (skill mix and
     rent sharing): wage * (A / A_market) ** elasticity."""
-    return wage * (productivity / market_productivity) ** elasticity
+    return wage * math.exp(elasticity * math.log(productivity / market_productivity))
 
 
 @njit(cache=True)
@@ -73,8 +73,9 @@ def competitiveness(productivity, patent_stock, revenue, wage_of_firm, markup, q
 
 @njit(cache=True)
 def shock_sd(revenue, sd_at_reference, size_exponent, reference_revenue):
-    """Idiosyncratic shock sd falling with size (Amaral et al. 1997)."""
-    return sd_at_reference * (max(revenue, 1e-6) / reference_revenue) ** (-size_exponent)
+    """Idiosyncratic shock sd falling with size (Amaral et al. 1997): sd_at_reference x
+    (revenue / reference_revenue) ** -size_exponent."""
+    return sd_at_reference * math.exp(-size_exponent * math.log(max(revenue, 1e-6) / reference_revenue))
 
 
 @njit(cache=True)
@@ -90,59 +91,75 @@ def log_share_step(gain_over_mean, shock, shock_variance, strength, share):
     """A firm's replicator step in log share: D (chi (dE - dE_bar) + shock), less half the damped
     shock's variance (the shock leaves expected shares unchanged), capped at MAX_LOG_STEP. `shock`
     is the undamped normal shock, `shock_variance` its variance."""
-    damping = market_power_damping(strength, share)
-    step = damping * (strength * gain_over_mean + shock) - 0.5 * damping * damping * shock_variance
+    step = damped_step(market_power_damping(strength, share), strength, gain_over_mean, shock, shock_variance)
     return min(max(step, -MAX_LOG_STEP), MAX_LOG_STEP)
 
 
-@njit(cache=True, nogil=True)
-def fitness_rows(start, stop, chunk, market, weight, shares, fitness_gain, strength, held_gained):
-    """Rows [start, stop) of the replicator: the weighted mean gain needs every row of the market,
-    so this pass only sums (weight, weight x gain) by market into held_gained[chunk], the weight
-    being the share held times its damping (s D)."""
-    for i in range(start, stop):
-        if weight[i] > 0.0:
-            h = weight[i] * shares[i] * market_power_damping(strength, shares[i])
-            held_gained[chunk, 0, market[i]] += h
-            held_gained[chunk, 1, market[i]] += h * fitness_gain[i]
+@njit(cache=True, inline="always")
+def damped_step(damping, strength, gain, shock, shock_variance):
+    """D (chi gain + shock) - D^2 var / 2: the uncapped log step at a gain."""
+    return damping * (strength * gain + shock) - 0.5 * damping * damping * shock_variance
+
+
+@njit(cache=True, inline="always")
+def step_terms(share, gain, shock, shock_variance, strength):
+    """log_share_step of a row as slope x (-dE_bar) + offset: (slope, offset, held) with slope = D chi,
+    offset = D (chi dE + shock) - D^2 var / 2 (dE_bar is known only when every row is in) and held =
+    s D, the row's weight in dE_bar (the ratio of the market's sums of held x weight and held x
+    weight x dE)."""
+    damping = market_power_damping(strength, share)
+    return damping * strength, damped_step(damping, strength, gain, shock, shock_variance), share * damping
 
 
 @njit(cache=True, nogil=True)
-def replicate_rows(start, stop, chunk, market, weight, shares, fitness_gain, strength, shock, shock_variance, mean_gain,
-                   updated, totals):
-    """s_j exp(log_share_step) for rows [start, stop); the weighted sums of the new shares by market
-    go to totals[chunk]."""
+def step_term_rows(start, stop, chunk, market, weight, shares, fitness_gain, strength, shock, shock_variance, slope, offset,
+                   held_gained):
+    """step_terms for rows [start, stop) given each row's gain and shock (replicator_shares)."""
     for i in range(start, stop):
-        updated[i] = 0.0
         if weight[i] > 0.0:
             m = market[i]
-            step = log_share_step(fitness_gain[i] - mean_gain[m], shock[i], shock_variance[i], strength, shares[i])
+            slope[i], offset[i], held = step_terms(shares[i], fitness_gain[i], shock[i], shock_variance[i], strength)
+            held_gained[chunk, 0, m] += weight[i] * held
+            held_gained[chunk, 1, m] += weight[i] * held * fitness_gain[i]
+
+
+@njit(cache=True, nogil=True)
+def replicate_rows(start, stop, chunk, market, weight, shares, slope, offset, mean_gain, updated, totals):
+    """s_j exp(log_share_step) for rows [start, stop) (`updated` may be `offset` itself); the weighted
+    sums of the new shares by market go to totals[chunk]."""
+    for i in range(start, stop):
+        if weight[i] > 0.0:
+            m = market[i]
+            step = min(max(offset[i] - slope[i] * mean_gain[m], -MAX_LOG_STEP), MAX_LOG_STEP)
             updated[i] = shares[i] * math.exp(step)
             totals[chunk, m] += weight[i] * updated[i]
+        else:
+            updated[i] = 0.0
 
 
-def _replicator_scale(shares, fitness_gain, market, weight, n_markets, strength, shock, shock_variance, threads=1):
-    """The replicator's unnormalised new shares and each market's normaliser (see replicator_shares)."""
+def _replicate(shares, market, weight, n_markets, slope, offset, held_gained, threads=1):
+    """The replicator's unnormalised new shares (written over `offset`) and each market's normaliser,
+    from the step terms and the sums by market of step_terms."""
     n = shares.size
-    held_gained = partial_sums(n, 2, n_markets)
-    run_chunks(fitness_rows, n, market, weight, shares, fitness_gain, strength, held_gained, threads=threads)
     held, gained = held_gained.sum(axis=0)
     mean_gain = np.divide(gained, held, out=np.zeros(n_markets), where=held > 0.0)
-    updated = np.empty(n)
     totals = partial_sums(n, n_markets)
-    run_chunks(replicate_rows, n, market, weight, shares, fitness_gain, strength, shock, shock_variance, mean_gain, updated,
-               totals, threads=threads)
+    run_chunks(replicate_rows, n, market, weight, shares, slope, offset, mean_gain, offset, totals, threads=threads)
     total = totals.sum(axis=0)
-    return updated, np.divide(1.0, total, out=np.zeros(n_markets), where=total > 0.0)
+    return offset, np.divide(1.0, total, out=np.zeros(n_markets), where=total > 0.0)
 
 
 def replicator_shares(shares, fitness_gain, market, weight, n_markets, strength, shock, shock_variance=None, threads=1):
     """Replicator dynamics within each market; returns per-firm shares with sum(weight * share) = 1
     in every occupied market. `shock` is a normal log shock per firm with variance `shock_variance`
     (zero if not given); zero-weight rows get zero."""
-    shock_variance = np.zeros(shares.size) if shock_variance is None else shock_variance
-    updated, scale = _replicator_scale(shares, fitness_gain, market, weight, n_markets, strength, shock, shock_variance,
-                                       threads)
+    n = shares.size
+    shock_variance = np.zeros(n) if shock_variance is None else shock_variance
+    slope, offset = np.zeros(n), np.zeros(n)
+    held_gained = partial_sums(n, 2, n_markets)
+    run_chunks(step_term_rows, n, market, weight, shares, fitness_gain, strength, shock, shock_variance, slope, offset,
+               held_gained, threads=threads)
+    updated, scale = _replicate(shares, market, weight, n_markets, slope, offset, held_gained, threads)
     return updated * np.where(weight > 0.0, scale[market], 0.0)
 
 
@@ -154,25 +171,35 @@ def update_market(market, weight, share, old_competitiveness, productivity, pate
 
 
 @njit(cache=True, nogil=True)
-def competition_rows(start, stop, chunk, market, weight, old_competitiveness, productivity, patent_stock, revenue,
-                     market_productivity, wage, wage_factor, key, p, gain, shock, shock_variance, wages):
+def competition_rows(start, stop, chunk, market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
+                     market_productivity, log_unit_cost, wage, wage_factor, key, p, slope, offset, held_gained, wages):
     """Rows [start, stop): the change of competitiveness over the year (old_competitiveness is
-    replaced by the new value), the firm's demand shock and its variance, and its labour cost per
-    worker (`wages`, which the firm year reuses)."""
+    replaced by the new value), the firm's demand shock, their step terms (step_terms), and its
+    labour cost per worker (`wages`, which the firm year reuses).
+
+    firm_wage, competitiveness and shock_sd in log form (three logs and two exps a firm; tests pin them
+    to the plain forms): with r = log(A / A_market)
+    and the labour-cost factor f, wage = wage x exp(elasticity r) f and -log(price) =
+    -(log_unit_cost[m] + (elasticity - 1) r + log f), log_unit_cost[m] = log((1 + markup) wage / A_market)."""
+    elasticity = p.wage_productivity_elasticity
+    log_reference = math.log(p.shock_reference_revenue)
     for i in range(start, stop):
-        gain[i] = 0.0
-        shock[i] = 0.0
-        shock_variance[i] = 0.0
         if weight[i] > 0.0:
             m = market[i]
-            w = firm_wage(productivity[i], market_productivity[m], wage, p.wage_productivity_elasticity) * wage_factor[i]
-            wages[i] = w
-            fitness = competitiveness(productivity[i], patent_stock[i], revenue[i], w, p.markup, p.quality_weight)
-            gain[i] = fitness - old_competitiveness[i]
+            relative = math.log(productivity[i] / market_productivity[m])
+            factor = math.log(wage_factor[i]) if wage_factor[i] != 1.0 else 0.0
+            wages[i] = wage * math.exp(elasticity * relative + factor)
+            sales = max(revenue[i], 1e-6)
+            log_sales = math.log(sales)
+            # quality: log1p(patents / sales) as log(sales + patents) - log(sales), the second log shared with the shock
+            fitness = p.quality_weight * (math.log(sales + patent_stock[i]) - log_sales) - (
+                log_unit_cost[m] + (elasticity - 1.0) * relative + factor)
+            gain = fitness - old_competitiveness[i]
             old_competitiveness[i] = fitness
-            sd = shock_sd(revenue[i], p.demand_shock_sd, p.shock_size_exponent, p.shock_reference_revenue)
-            shock[i] = sd * normal(key, i, 0)
-            shock_variance[i] = sd * sd
+            sd = p.demand_shock_sd * math.exp(-p.shock_size_exponent * (log_sales - log_reference))  # shock_sd
+            slope[i], offset[i], held = step_terms(share[i], gain, sd * normal(key, i, 0), sd * sd, p.share_selection_strength)
+            held_gained[chunk, 0, m] += weight[i] * held
+            held_gained[chunk, 1, m] += weight[i] * held * gain
 
 
 @njit(cache=True, nogil=True)
@@ -190,14 +217,15 @@ def update_market_at_wages(market, weight, share, old_competitiveness, productiv
                            market_productivity, demand, n_markets, wage, wage_factor, key, p, threads=1, wages=None):
     """update_market with a factor per firm on its labour cost (1, or the regional wage ratio of a
     firm that moved inland under the regional_transfer lever). `wages` (float64 per row, optional)
-    receives each firm's labour cost per worker."""
+    receives each firm's labour cost per worker. Three passes over the rows: competitiveness and
+    step terms, the replicator step, the normalised shares and revenue."""
     n = share.size
-    gain = np.empty(n)
-    shock = np.empty(n)
-    shock_variance = np.empty(n)
+    slope, offset = np.empty(n), np.empty(n)
     wages = np.empty(n) if wages is None else wages
-    run_chunks(competition_rows, n, market, weight, old_competitiveness, productivity, patent_stock, revenue,
-               market_productivity, wage, wage_factor, key, p, gain, shock, shock_variance, wages, threads=threads)
-    updated, scale = _replicator_scale(share, gain, market, weight, n_markets, p.share_selection_strength, shock,
-                                       shock_variance, threads)
+    held_gained = partial_sums(n, 2, n_markets)
+    log_unit_cost = np.log((1.0 + p.markup) * wage / np.asarray(market_productivity, dtype=np.float64))
+    run_chunks(competition_rows, n, market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
+               market_productivity, log_unit_cost, wage, wage_factor, key, p, slope, offset, held_gained, wages,
+               threads=threads)
+    updated, scale = _replicate(share, market, weight, n_markets, slope, offset, held_gained, threads)
     run_chunks(revenue_rows, n, market, weight, updated, scale, demand, share, revenue, threads=threads)
