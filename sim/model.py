@@ -19,7 +19,7 @@ from sim.errors import ModelDivergence
 from sim.indicators import YearContext, measure
 from sim import levers as lever_module
 from sim.levers import INNOVATION_CENTERS, N_LEVERS, REGIONAL_TRANSFER, RELOCATION, TRADE_SHOCK, LeverSchedule
-from sim.parallel import concurrently, default_threads, partial_sums
+from sim.parallel import Workspace, concurrently, default_threads, partial_sums
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
 from sim.population import build_population
 from sim.randomness import stream, stream_key
@@ -157,6 +157,7 @@ class IndustryModel(mesa.Model):
         self.illiquid = np.zeros(f.capacity, dtype=bool)
         self.wage_factor = np.ones(f.capacity)  # labour-cost factor of firms that moved inland (regional_transfer)
         self.wages = np.empty(0)  # a buffer of the market step, kept from year to year
+        self.workspace = Workspace()  # the passes' temporaries, kept from year to year
         self.initial_firms = float(np.sum(f.weight[f.alive], dtype=np.float64))
         self.reference_firms = self._firms_in_market(market_of)  # 2012 firms by market (entry crowding)
         self.records: list[dict] = []
@@ -272,10 +273,10 @@ class IndustryModel(mesa.Model):
         market.update_market_at_wages(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock,
                                       f.revenue, self.market_productivity[-1], demand, self.n_markets, self.wage,
                                       self.wage_factor, stream_key(self.seed, "market", year), self.rule_params["market"],
-                                      threads=self.threads, wages=wages)
+                                      threads=self.threads, wages=wages, workspace=self.workspace)
 
         # 5. exports
-        f.export_share[:] = trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand)
+        f.export_share[:] = trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand, self.workspace)
 
         # 6-12. production, innovation, digital, finance, energy, ladder, size class (sim/year.py)
         patents, productivity_index, rd_intensity, spent = firm_year(
@@ -289,6 +290,7 @@ class IndustryModel(mesa.Model):
             stream_key(self.seed, "ladder", year), *(self.rule_params[name] for name in
                                                       ("innovation", "digital", "finance", "energy", "ladder")),
             levers, self.wage_factor, wages, key_levers, lever_params, threads=self.threads, market_of=market_of,
+            workspace=self.workspace,
         )
         fiscal += spent
         # innovation centres cost the budget per centre, not per firm
@@ -312,7 +314,8 @@ class IndustryModel(mesa.Model):
         # the firms by market (one pass in row order) on one thread while the others build the slot tables
         firms_in_market, slots = concurrently(
             lambda: self._firms_in_market(market_of),
-            lambda: entry_exit.market_slots(market_of, f.weight, f.productivity, self.n_markets, self.threads),  # dead rows weigh 0
+            lambda: entry_exit.market_slots(market_of, f.weight, f.productivity, self.n_markets, self.threads,  # dead rows weigh 0
+                                            self.workspace),
             threads=self.threads)
         expected = entry_exit.expected_entrants(firms_in_market, self.demand_growth, p["entry_rate"], p["entry_demand_sensitivity"],
                                                 self.reference_firms, p["entry_crowding"])

@@ -87,3 +87,25 @@ def concurrently(first, second, threads: int | None = None):
 def partial_sums(rows: int, *shape: int, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
     """Zeroed output for per-chunk sums: one row per chunk, reduced with `np.sum(..., axis=0)`."""
     return np.zeros((chunk_count(rows, chunk_rows), *shape))
+
+
+class Workspace:
+    """Arrays kept from year to year for the passes' temporaries. A fresh array of every row each
+    year costs the kernel's zeroing of its pages (in a 52-million-row run, gigabytes a year);
+    `array(name, size, dtype)` hands back the same memory, grown when more rows need it. An array
+    is valid until the next request under its name, which a caller must not make while it is in use."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, size: int, dtype=np.float64) -> np.ndarray:
+        """A buffer of `size` elements of `dtype` (its contents undefined)."""
+        held = self._arrays.get(name)
+        if held is None or held.dtype != np.dtype(dtype) or held.size < size:
+            held = self._arrays[name] = np.empty(max(size, int(1.25 * held.size) if held is not None else size), dtype=dtype)
+        return held[:size]
+
+
+def array_in(workspace: Workspace | None, name: str, size: int, dtype=np.float64) -> np.ndarray:
+    """workspace.array(name, size, dtype), or a new array when there is no workspace."""
+    return np.empty(size, dtype=dtype) if workspace is None else workspace.array(name, size, dtype)

@@ -36,7 +36,7 @@ from sim.levers import (AI_EMPOWERMENT, ARREARS_ENFORCEMENT, CARBON_CONSTRAINT, 
                         GRADIENT_CULTIVATION, HAND_IN_HAND, INNOVATION_CENTERS, N_LEVERS, RD_SUPERDEDUCTION, SOE_REFORM)
 from sim.levers import intensity as lever
 from sim.levers import intensity_any_rung, rung_targeted
-from sim.parallel import concurrently, partial_sums, run_chunks
+from sim.parallel import array_in, concurrently, partial_sums, run_chunks
 from sim.randomness import uniform
 from sim.rules import digital, energy, finance, innovation, ladder, production
 from sim.rules.entry_exit import draw_slot, market_slots
@@ -265,7 +265,7 @@ _PARAMETERS = tuple(inspect.signature(firm_rows.py_func).parameters)
 FIRM_YEAR_INPUTS = _PARAMETERS[3:_PARAMETERS.index("market_of")]
 
 
-def firm_year(*inputs, threads=1, market_of=None):
+def firm_year(*inputs, threads=1, market_of=None, workspace=None):
     """Advance every live firm by one year (columns updated in place), in row chunks on `threads` threads.
 
     inputs: the firm columns, market arrays, scalars, random keys and rule parameters named in
@@ -273,7 +273,8 @@ def firm_year(*inputs, threads=1, market_of=None):
     (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor per row (1 except for firms
     that moved inland); wages: each row's labour cost per worker this year (float64, written by
     sim.rules.market.update_market_at_wages); key_levers: key of the "levers" stream. market_of:
-    each row's market (industry x segments + emerging), computed here when not given.
+    each row's market (industry x segments + emerging), computed here when not given. workspace: a
+    sim.parallel.Workspace for the temporaries.
 
     Returns (expected invention patent applications of above-scale firms, and by market: the employment-weighted mean
     productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
@@ -290,8 +291,9 @@ def firm_year(*inputs, threads=1, market_of=None):
         lambda: market_inputs(market_of, *(named[name] for name in ("alive", "weight", "firm_class", "industry", "region",
                                                                     "digital_stage", "revenue", "productivity", "n_markets",
                                                                     "n_industries"))),
-        lambda: market_slots(market_of, weight, productivity, n_markets, threads), threads=threads)
-    new_productivity = productivity.copy()
+        lambda: market_slots(market_of, weight, productivity, n_markets, threads, workspace), threads=threads)
+    new_productivity = array_in(workspace, "firm_year.productivity", n, productivity.dtype)
+    new_productivity[:] = productivity
     fiscal = partial_sums(n, N_LEVERS)
     patents = partial_sums(n)
     run_chunks(firm_rows, n, *inputs, *market, *slots[1:], new_productivity, fiscal, patents, threads=threads)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from sim.parallel import partial_sums, run_chunks
+from sim.parallel import array_in, concurrently, partial_sums, run_chunks
 from sim.randomness import uniform
 from sim.rules import Process, parameter_tuple
 from sim.rules.finance import net_worth
@@ -122,9 +122,10 @@ class MarketSlots(NamedTuple):
     slot_value: np.ndarray
 
 
-def market_slots(market, weight, values, n_markets, threads=1) -> MarketSlots:
+def market_slots(market, weight, values, n_markets, threads=1, workspace=None) -> MarketSlots:
     """MarketSlots of the rows with weight > 0 (dead rows weigh 0), `values` a column (float32) read
-    into the slots; in row chunks on `threads` threads, the same slots for any number of threads."""
+    into the slots; in row chunks on `threads` threads, the same slots for any number of threads.
+    With a sim.parallel.Workspace the slots live in its arrays (valid until the next call)."""
     n = market.size
     counts = partial_sums(n, n_markets).astype(np.int64)
     heaviest = partial_sums(n, n_markets)
@@ -135,7 +136,8 @@ def market_slots(market, weight, values, n_markets, threads=1) -> MarketSlots:
     # a chunk's first slot in market m: the market's start plus the market's rows in earlier chunks
     offsets = starts[:-1] + np.cumsum(counts, axis=0) - counts
     size = int(starts[-1])
-    rows, slot_weight, slot_value = np.empty(size, dtype=np.int64), np.empty(size, dtype=weight.dtype), np.empty(size, dtype=values.dtype)
+    rows, slot_weight, slot_value = (array_in(workspace, f"slots.{name}", size, dtype) for name, dtype in (
+        ("rows", np.int64), ("weight", weight.dtype), ("value", values.dtype)))
     run_chunks(slot_fill, n, market, weight, values, offsets, rows, slot_weight, slot_value, threads=threads)
     return MarketSlots(rows, starts, heaviest.max(axis=0), lightest.min(axis=0), slot_weight, slot_value)
 
@@ -180,8 +182,13 @@ def draw_peers(markets, rows, starts, heaviest, lightest, weight, key, threads=1
     slots = np.empty(markets.size, dtype=np.int64)
     run_chunks(peer_slots, markets.size, markets, starts, heaviest, lightest, slot_weight, key, slots, threads=threads)
     bounds = np.concatenate([[0], np.flatnonzero(markets[1:] != markets[:-1]) + 1, [markets.size]])
-    for begin, end in zip(bounds[:-1], bounds[1:]):
-        slots[begin:end].sort()  # slots of a market are in row order
+    half = int(np.searchsorted(bounds, markets.size // 2))  # the runs in two halves of about equal size, one per thread
+
+    def sort_runs(first, last):
+        for begin, end in zip(bounds[first:last], bounds[first + 1:last + 1]):
+            slots[begin:end].sort()  # slots of a market are in row order; numpy's sort releases the GIL
+
+    concurrently(lambda: sort_runs(0, half), lambda: sort_runs(half, bounds.size - 1), threads=threads)
     return np.where(slots >= 0, rows[np.maximum(slots, 0)], -1) if rows.size else np.full(markets.size, -1)
 
 

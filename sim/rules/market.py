@@ -30,7 +30,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.parallel import partial_sums, run_chunks
+from sim.parallel import array_in, partial_sums, run_chunks
 from sim.randomness import normal
 from sim.rules import Process, parameter_tuple
 
@@ -214,13 +214,15 @@ def revenue_rows(start, stop, chunk, market, weight, updated, scale, demand, sha
 
 
 def update_market_at_wages(market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
-                           market_productivity, demand, n_markets, wage, wage_factor, key, p, threads=1, wages=None):
+                           market_productivity, demand, n_markets, wage, wage_factor, key, p, threads=1, wages=None,
+                           workspace=None):
     """update_market with a factor per firm on its labour cost (1, or the regional wage ratio of a
     firm that moved inland under the regional_transfer lever). `wages` (float64 per row, optional)
     receives each firm's labour cost per worker. Three passes over the rows: competitiveness and
-    step terms, the replicator step, the normalised shares and revenue."""
+    step terms, the replicator step, the normalised shares and revenue. `workspace`: a
+    sim.parallel.Workspace for the temporaries."""
     n = share.size
-    slope, offset = np.empty(n), np.empty(n)
+    slope, offset = array_in(workspace, "market.slope", n), array_in(workspace, "market.offset", n)
     wages = np.empty(n) if wages is None else wages
     held_gained = partial_sums(n, 2, n_markets)
     log_unit_cost = np.log((1.0 + p.markup) * wage / np.asarray(market_productivity, dtype=np.float64))
