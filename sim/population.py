@@ -34,9 +34,10 @@ from sim.calibration_data import load_initial_state, load_targets
 from sim.firms import Firms
 from sim.randomness import stream
 from sim.rules.innovation import MAX_RD_PROPENSITY
-from sim.weighted import fill_to_target, top_rows
+from sim.weighted import fill_caps, fill_floor, fill_shares_at, fill_to_target, top_rows
 
 TOP_N = 500  # "the top 500 Chinese manufacturing enterprises" (001 II (iv))
+CHUNK = 1 << 20  # rows per piece where a long column is made piece by piece (strata, draws straight into a column)
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,15 @@ def solve_tail_exponent(mean_revenue, counts, manufacturing, threshold, target_t
     return float(optimize.brentq(gap, 0.3, 20.0, xtol=1e-10))
 
 
-def _strata(count_real: int, rows: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Quantile bounds of `rows` equal strata over [lo, hi) standing for `count_real` firms, and the row weight."""
-    edges = lo + (hi - lo) * np.arange(rows + 1) / rows
-    return edges[:-1], edges[1:], count_real / rows
+def _strata(out, count_real: int, lo: float, hi: float, stratum_mean) -> float:
+    """out[j] = stratum_mean(lower, upper quantile) of the j-th of out.size equal strata over [lo, hi),
+    standing for `count_real` firms (chunk by chunk); returns the row weight."""
+    rows = out.size
+    for start in range(0, rows, CHUNK):
+        stop = min(start + CHUNK, rows)
+        edges = lo + (hi - lo) * np.arange(start, stop + 1) / rows
+        out[start:stop] = stratum_mean(edges[:-1], edges[1:])
+    return count_real / rows
 
 
 COVERAGES = ("industrial", "all_enterprises")
@@ -168,172 +174,206 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     alpha = solve_tail_exponent(mean_revenue, counts, manufacturing, threshold, doc["top500_revenue"] * 1e6,
                                 params["census_share"])
 
-    # --- rows: census of the largest, stratified sample of the rest, the below-threshold band
-    revenue, weight, industry, band_row_weight = [], [], [], np.ones(n_industries)
+    # --- rows: census of the largest, stratified sample of the rest, the below-threshold band; each
+    # industry's rows are one block, starts[i]:starts[i + 1]
+    band_row_weight = np.ones(n_industries)
     band_ratio = threshold / params["band_floor_revenue"]
     if coverage not in COVERAGES:
         raise ValueError(f"coverage must be one of {COVERAGES}, got {coverage!r}")
     micro_counts = micro_firm_counts(counts + band_counts) if coverage == "all_enterprises" else np.zeros(n_industries, dtype=np.int64)
     micro_floor = float(assume["micro_floor_revenue"])
+    blocks = []
     for i in range(n_industries):
         census = census_count(counts[i], params["census_share"])
-        sigma = lomax_scale(mean_revenue[i], counts[i], census, threshold, alpha)
         body = counts[i] - census
         body_rows = max(1, int(round(body * scale))) if body else 0
-        lo, hi, body_weight = _strata(body, body_rows, 0.0, body / counts[i]) if body else (np.empty(0), np.empty(0), 1.0)
-        above = np.concatenate([lomax_rank_revenue(np.arange(census, 0, -1), counts[i], threshold, sigma, alpha),
-                                lomax_stratum_mean(lo, hi, threshold, sigma, alpha)])
         band_rows = max(1, int(round(band_counts[i] * scale)))
-        lo, hi, band_weight = _strata(band_counts[i], band_rows, 0.0, 1.0)
-        band_row_weight[i] = band_weight
-        band = params["band_floor_revenue"] * (band_ratio**hi - band_ratio**lo) / (np.log(band_ratio) * (hi - lo))
-        revenue += [above, band]
-        weight += [np.ones(census), np.full(body_rows, body_weight), np.full(band_rows, band_weight)]
-        industry.append(np.full(census + body_rows + band_rows, i))
-        if micro_counts[i] > 0:
-            micro_rows = max(1, int(round(micro_counts[i] * scale)))
-            lo, hi, micro_weight = _strata(micro_counts[i], micro_rows, 0.0, 1.0)
-            revenue.append(pareto_stratum_mean(lo, hi, micro_floor, params["band_floor_revenue"]))
-            weight.append(np.full(micro_rows, micro_weight))
-            industry.append(np.full(micro_rows, i))
-    revenue = np.concatenate(revenue)
-    weight = np.concatenate(weight)
-    industry = np.concatenate(industry)
-    n = revenue.size
-
+        micro_rows = max(1, int(round(micro_counts[i] * scale))) if micro_counts[i] > 0 else 0
+        blocks.append((census, body, body_rows, band_rows, micro_rows))
+    starts = np.cumsum([0] + [census + body_rows + band_rows + micro_rows for census, _, body_rows, band_rows, micro_rows in blocks])
+    n = int(starts[-1])
     firms = Firms.empty(int(n * 1.05) + 64)
     rows = slice(0, n)
+    revenue, weight, industry = np.empty(n), np.empty(n), firms.industry[rows]
+    band_floor = params["band_floor_revenue"]
+    band_mean = lambda lo, hi: band_floor * (band_ratio**hi - band_ratio**lo) / (np.log(band_ratio) * (hi - lo))
+    for i, (census, body, body_rows, band_rows, micro_rows) in enumerate(blocks):
+        sigma = lomax_scale(mean_revenue[i], counts[i], census, threshold, alpha)
+        at = starts[i]
+        revenue[at:at + census] = lomax_rank_revenue(np.arange(census, 0, -1), counts[i], threshold, sigma, alpha)
+        weight[at:at + census] = 1.0
+        at += census
+        if body:
+            weight[at:at + body_rows] = _strata(revenue[at:at + body_rows], body, 0.0, body / counts[i],
+                                                lambda lo, hi: lomax_stratum_mean(lo, hi, threshold, sigma, alpha))
+        at += body_rows
+        band_row_weight[i] = weight[at:at + band_rows] = _strata(revenue[at:at + band_rows], band_counts[i], 0.0, 1.0, band_mean)
+        at += band_rows
+        if micro_rows:
+            weight[at:at + micro_rows] = _strata(revenue[at:at + micro_rows], micro_counts[i], 0.0, 1.0,
+                                                 lambda lo, hi: pareto_stratum_mean(lo, hi, micro_floor, band_floor))
+        industry[starts[i]:starts[i + 1]] = i
+
     firms.alive[rows] = True
     firms.weight[rows] = weight
-    firms.industry[rows] = industry
     firms.revenue[rows] = revenue
-    firms.age[rows] = rng.integers(1, 30, n)
-    va = revenue * industries["va_to_revenue"][industry]
-    firms.value_added[rows] = va
-    firms.previous_value_added[rows] = va
+    for start in range(0, n, CHUNK):  # the same draws as one call (the generator keeps its spare bits)
+        stop = min(start + CHUNK, n)
+        firms.age[start:stop] = rng.integers(1, 30, stop - start)
+    va_to_revenue = industries["va_to_revenue"]  # value added: revenue x va_to_revenue[industry], computed where used
+    _times_by_group(revenue, va_to_revenue, industry, firms.value_added[rows])
+    firms.previous_value_added[rows] = firms.value_added[rows]
     above_scale = revenue >= threshold
+    # Two scratch columns carry the draws and temporaries from section to section (the 52-million-
+    # firm build holds only the arrays it still needs, and fresh memory is slow to come by).
+    scratch, other = np.empty(n), np.empty(n)
 
-    # --- region and ownership class
-    firms.region[rows] = rng.choice(len(taxonomy.REGIONS), n, p=np.asarray(assume["region_shares"]) / sum(assume["region_shares"]))
-    large = revenue >= params["sme_revenue_limit"]
-    u = rng.random(n)
-    soe_share = np.where(large, params["soe_share_large"], params["soe_share_small"])
-    firm_class = np.where(large, taxonomy.LARGE_PRIVATE, taxonomy.SME)
-    firm_class = np.where(u < soe_share + params["foreign_share"], taxonomy.FOREIGN_FUNDED, firm_class)
-    firm_class = np.where(u < soe_share, taxonomy.STATE_OWNED, firm_class)
-    firms.firm_class[rows] = firm_class
-    del large, u, soe_share  # the 52-million-firm build holds only the arrays it still needs
+    # --- region and ownership class (the region drawn as rng.choice(p=...) draws it: random() in the cdf)
+    cdf = np.cumsum(np.asarray(assume["region_shares"]) / sum(assume["region_shares"]))
+    cdf /= cdf[-1]
+    _searchsorted_right(cdf, rng.random(n, out=scratch), firms.region[rows])
+    firm_class = firms.firm_class[rows]
+    _firm_classes(revenue, rng.random(n, out=scratch), params["sme_revenue_limit"], params["soe_share_large"],
+                  params["soe_share_small"], params["foreign_share"], firm_class)
 
     # --- segment flags: emerging (SEI) and high-tech, set by value-added fractions per industry
-    firms.emerging[rows] = _split_segments(va, weight, above_scale, industry, industries["sei_fraction"], rng.random(n),
-                                           float(assume["max_segment_share_2012"]))
+    emerging = firms.emerging[rows]
+    emerging[:] = _split_segments(revenue, va_to_revenue, weight, above_scale, starts, industries["sei_fraction"],
+                                  rng.random(n, out=scratch), float(assume["max_segment_share_2012"]))
     # Rescale the industries' high-tech fractions (capped at 1) to the documents' 2012 share.
     hightech_fraction = fill_to_target(
         industries["hightech_fraction"], above_va, np.zeros(n_industries, dtype=np.intp),
         np.array([doc["hightech_share"] / 100.0 * above_va.sum()]), cap=1.0,
     )
     # High-tech firms are drawn mostly among emerging ones (the two groups overlap in the statistics).
-    hightech_priority = rng.random(n) - 0.5 * firms.emerging[rows]
-    firms.high_tech[rows] = _flag_by_value_share(hightech_priority, va, above_scale, industry, hightech_fraction)
-    del hightech_priority
+    hightech_priority = rng.random(n, out=scratch)
+    np.subtract(hightech_priority, 0.5, out=hightech_priority, where=emerging)
+    hightech = firms.high_tech[rows]
+    hightech[:] = _flag_by_value_share(hightech_priority, revenue, va_to_revenue, above_scale, starts, hightech_fraction)
 
     # --- productivity: lognormal, correlated with size rank, lower for state-owned firms
-    size_rank = np.empty(n)
+    size_rank = scratch
     for i in range(n_industries):
-        members = np.flatnonzero(industry == i)
-        order = members[np.argsort(revenue[members], kind="stable")]
-        cumulative = np.cumsum(weight[order])
-        size_rank[order] = (cumulative - 0.5 * weight[order]) / cumulative[-1]
+        if not _size_rank(revenue, weight, starts[i], starts[i + 1], size_rank):  # more than a few sorted runs
+            members = np.arange(starts[i], starts[i + 1])
+            order = members[np.argsort(revenue[members], kind="stable")]
+            cumulative = np.cumsum(weight[order])
+            size_rank[order] = (cumulative - 0.5 * weight[order]) / cumulative[-1]
     rho = params["productivity_size_correlation"]
-    z = rho * special.ndtri(size_rank) + np.sqrt(1 - rho**2) * rng.standard_normal(n)
-    del size_rank
     capital_intensity = industries["capital_to_revenue"] / industries["va_to_revenue"]
-    log_productivity = params["productivity_dispersion"] * z + 0.5 * np.log(capital_intensity / capital_intensity.mean())[industry]
-    log_productivity -= params["soe_productivity_gap"] * (firm_class == taxonomy.STATE_OWNED)
-    del z
+    log_productivity = special.ndtri(size_rank, out=size_rank)
+    _log_productivity(log_productivity, rng.standard_normal(n, out=other), rho, np.sqrt(1 - rho**2),
+                      params["productivity_dispersion"], 0.5 * np.log(capital_intensity / capital_intensity.mean()), industry,
+                      params["soe_productivity_gap"], firm_class, taxonomy.STATE_OWNED)
     employment_target = params["employment_above_scale_2012"] * 1e6
-    shift = np.log(np.sum((weight * va * np.exp(-log_productivity))[above_scale]) / employment_target)
-    productivity = np.exp(log_productivity + shift)
-    del log_productivity
+    labour = np.exp(np.negative(log_productivity, out=other), out=other)
+    above_rows = np.flatnonzero(above_scale)
+    above_va = revenue[above_rows] * va_to_revenue[industry[above_rows]]
+    shift = np.log(np.sum(weight[above_rows] * above_va * labour[above_rows]) / employment_target)
+    log_productivity += shift
+    productivity = np.exp(log_productivity, out=log_productivity)
     firms.productivity[rows] = productivity
-    firms.employment[rows] = va / productivity
-    del productivity
+    _employment(revenue, va_to_revenue, industry, productivity, firms.employment[rows])
     wage = params["labour_cost_2012"]
 
     # --- R&D: lognormal propensity around the industry's relative intensity, scaled to 001's 2012 figure
-    propensity = industries["rd_intensity_weight"][industry] * np.exp(
-        params["rd_propensity_dispersion"] * rng.standard_normal(n) - 0.5 * params["rd_propensity_dispersion"] ** 2
-    ) * (revenue / threshold) ** params["rd_intensity_size_elasticity"]
-    mfg_above = above_scale & manufacturing[industry]
-    target_rd = doc["rd_intensity_mfg"] / 100.0 * np.sum((weight * revenue)[mfg_above])
+    propensity = rng.standard_normal(n, out=scratch)
+    propensity *= params["rd_propensity_dispersion"]
+    propensity -= 0.5 * params["rd_propensity_dispersion"] ** 2
+    np.exp(propensity, out=propensity)
+    _times_by_group(propensity, industries["rd_intensity_weight"], industry, propensity)
+    size_factor = np.divide(revenue, threshold, out=other)
+    size_factor **= params["rd_intensity_size_elasticity"]
+    propensity *= size_factor
+    mfg_above = np.flatnonzero(above_scale & manufacturing[industry])  # the only rows the sums take
+    sized = weight[mfg_above] * revenue[mfg_above]
+    target_rd = doc["rd_intensity_mfg"] / 100.0 * np.sum(sized)
+    members, divisors = propensity[mfg_above], []
     for _ in range(20):  # scale to the target; a few firms hit the 30% cap, the rest make up for them
-        propensity = np.minimum(propensity * target_rd / np.sum((weight * revenue * propensity)[mfg_above]), MAX_RD_PROPENSITY)
+        divisors.append(np.sum(sized * members))
+        members = np.minimum(members * target_rd / divisors[-1], MAX_RD_PROPENSITY)
+    _scale_and_cap(propensity, target_rd, np.array(divisors), MAX_RD_PROPENSITY)  # each row the same 20 steps
+    del mfg_above, sized, members
     firms.rd_propensity[rows] = propensity
-    rd = propensity * revenue
+    rd = np.multiply(propensity, revenue, out=propensity)
     firms.rd_spending[rows] = rd
     # 001's 176,000 applications "by industrial enterprises" are NBS's survey of above-scale industrial firms
-    patent_yield = doc["invention_patent_apps"] / np.sum((weight * rd)[above_scale])
-    firms.patent_stock[rows] = patent_yield * rd / params["patent_depreciation"]
-    del propensity, rd
+    patent_yield = doc["invention_patent_apps"] / np.sum(weight[above_rows] * rd[above_rows])
+    rd *= patent_yield
+    np.divide(rd, params["patent_depreciation"], out=firms.patent_stock[rows])
 
     # --- digital stages by size class
     sme_shares = np.asarray(assume["digital_stage_shares_sme"], dtype=float)
     other_shares = np.asarray(assume["digital_stage_shares_other"], dtype=float)
-    u = rng.random(n)
-    stage_sme = np.searchsorted(np.cumsum(sme_shares / sme_shares.sum()), u, side="right")
-    stage_other = np.searchsorted(np.cumsum(other_shares / other_shares.sum()), u, side="right")
-    firms.digital_stage[rows] = np.minimum(np.where(firm_class == taxonomy.SME, stage_sme, stage_other), len(taxonomy.DIGITAL_STAGES) - 1)
-    del u, stage_sme, stage_other
+    _digital_stages(rng.random(n, out=other), np.cumsum(sme_shares / sme_shares.sum()),
+                    np.cumsum(other_shares / other_shares.sum()), firm_class, taxonomy.SME, len(taxonomy.DIGITAL_STAGES) - 1,
+                    firms.digital_stage[rows])
 
     # --- balance sheet; capital level set so the top 500 manufacturers hold 001's 2012 assets
-    capital = revenue * industries["capital_to_revenue"][industry] * np.exp(
-        assume["capital_dispersion"] * rng.standard_normal(n) - 0.5 * assume["capital_dispersion"] ** 2
+    noise = rng.standard_normal(n, out=other)
+    noise *= assume["capital_dispersion"]
+    noise -= 0.5 * assume["capital_dispersion"] ** 2
+    np.exp(noise, out=noise)
+    top, top_weight = top_rows(revenue, weight, manufacturing[industry], TOP_N)
+    top_capital = np.sum(revenue[top] * industries["capital_to_revenue"][industry[top]] * noise[top] * top_weight)
+    top_cash = assume["cash_to_revenue"] * revenue[top]
+    top_days = params["receivable_days"] + params["overdue_days_sme"] * (firm_class[top] == taxonomy.SME)
+    top_receivables = revenue[top] * top_days / 365.0
+    top_other = np.sum((top_cash + top_receivables) * top_weight)
+    capital_by_industry = _balance_sheet(
+        revenue, weight, noise, industry, industries["capital_to_revenue"], (doc["top500_assets"] * 1e6 - top_other) / top_capital,
+        assume["debt_to_capital"], assume["cash_to_revenue"], params["receivable_days"], params["overdue_days_sme"],
+        firm_class, taxonomy.SME, n_industries, firms.capital[rows], firms.debt[rows], firms.cash[rows], firms.receivables[rows],
     )
-    cash = assume["cash_to_revenue"] * revenue
-    receivable_days = params["receivable_days"] + params["overdue_days_sme"] * (firm_class == taxonomy.SME)
-    receivables = revenue * receivable_days / 365.0
-    top = top_rows(revenue, weight, manufacturing[industry], TOP_N)
-    top_weight = top[1]
-    top_capital = np.sum(capital[top[0]] * top_weight)
-    top_other = np.sum((cash + receivables)[top[0]] * top_weight)
-    capital *= (doc["top500_assets"] * 1e6 - top_other) / top_capital
-    firms.capital[rows] = capital
-    firms.cash[rows] = cash
-    firms.receivables[rows] = receivables
-    firms.debt[rows] = assume["debt_to_capital"] * capital
-    del cash, receivable_days, receivables
 
     # --- energy and carbon: industry weights scaled to industry's 2012 totals
-    noise = np.exp(assume["energy_dispersion"] * rng.standard_normal(n) - 0.5 * assume["energy_dispersion"] ** 2)
-    intensity = industries["energy_intensity_weight"][industry] * noise
-    intensity *= assume["industry_energy_2012"] * 1e6 / np.sum(weight * va * intensity)
+    intensity = rng.standard_normal(n, out=scratch)
+    intensity *= assume["energy_dispersion"]
+    intensity -= 0.5 * assume["energy_dispersion"] ** 2
+    np.exp(intensity, out=intensity)
+    _times_by_group(intensity, industries["energy_intensity_weight"], industry, intensity)
+    energy = _energy(weight, revenue, va_to_revenue, industry, intensity, None, other)  # weight x va x intensity
+    intensity *= assume["industry_energy_2012"] * 1e6 / np.sum(energy)
     firms.energy_intensity[rows] = intensity
-    firms.energy_use[rows] = intensity * va
-    carbon = industries["co2_per_tce"][industry] * np.ones(n)
-    carbon *= assume["industry_co2_2012"] / assume["industry_energy_2012"] * np.sum(weight * va * intensity) / np.sum(weight * va * intensity * carbon)
-    firms.carbon_intensity[rows] = carbon
-    del noise, intensity, carbon, va
-
-    # --- exports: orientation by class and firm; totals by industry group and for high-tech firms
-    orientation = industries["export_propensity"][industry] * np.asarray(assume["export_class_multiplier"])[firm_class]
-    orientation *= np.exp(assume["export_dispersion"] * rng.standard_normal(n) - 0.5 * assume["export_dispersion"] ** 2)
-    firms.export_propensity[rows] = orientation
-    export_target = _export_targets(industries, doc)
-    hightech = firms.high_tech[rows]
-
-    def shares_for(hightech_boost: float) -> np.ndarray:
-        raw = orientation * (1.0 + hightech_boost * hightech)
-        return fill_to_target(raw, weight * revenue, industry, export_target, cap=0.95)
-
-    hightech_gap = lambda boost: np.sum((weight * revenue * shares_for(boost))[hightech]) - doc["hightech_exports"] * 1e6
-    boost = optimize.brentq(hightech_gap, -0.99, 50.0) if hightech_gap(-0.99) < 0 < hightech_gap(50.0) else 0.0
-    firms.export_share[rows] = shares_for(boost)
-    del orientation, hightech, firm_class
+    energy = _energy(weight, revenue, va_to_revenue, industry, intensity, firms.energy_use[rows], other)
+    energy_total = np.sum(energy)
+    co2 = industries["co2_per_tce"]
+    carbon = co2 * (assume["industry_co2_2012"] / assume["industry_energy_2012"] * energy_total
+                    / np.sum(_times_by_group(energy, co2, industry, energy)))
+    _fill_by_group(carbon, industry, firms.carbon_intensity[rows])
 
     # --- market shares within each market (industry x segment), per real firm
-    market = industry * 2 + firms.emerging[rows]
-    market_revenue = np.bincount(market, weights=weight * revenue, minlength=2 * n_industries)
-    firms.market_share[rows] = revenue / market_revenue[market]
+    sized = np.multiply(weight, revenue, out=other)
+    revenue_by_industry = _market_shares(revenue, sized, industry, emerging, n_industries, firms.market_share[rows])
+
+    # --- exports: orientation by class and firm; totals by industry group and for high-tech firms
+    orientation = rng.standard_normal(n, out=scratch)
+    orientation *= assume["export_dispersion"]
+    orientation -= 0.5 * assume["export_dispersion"] ** 2
+    np.exp(orientation, out=orientation)
+    _orientation(orientation, industries["export_propensity"], industry, np.asarray(assume["export_class_multiplier"]), firm_class)
+    firms.export_propensity[rows] = orientation
+    export_target = _export_targets(industries, doc)
+    hightech_rows = np.flatnonzero(hightech)
+    hightech_sized = sized[hightech_rows]
+    raw = revenue  # revenue is no longer needed; off the high-tech rows, orientation x (1 + boost x 0) = orientation
+    raw[:] = orientation
+    gaps, floor = {}, None  # gaps by boost (brentq evaluates the bracket's ends again); fill_caps' floor
+
+    def hightech_gap(boost: float) -> float:
+        nonlocal floor
+        if boost not in gaps:
+            _export_raw(orientation, hightech_rows, boost, raw)
+            capped, factor = fill_caps(raw, sized, industry, export_target, cap=0.95, floor=floor)
+            floor = fill_floor(factor, 0.95)
+            shares = fill_shares_at(raw, industry, capped, factor, 0.95, hightech_rows)
+            gaps[boost] = np.sum(hightech_sized * shares) - doc["hightech_exports"] * 1e6
+        return gaps[boost]
+
+    boost = optimize.brentq(hightech_gap, -0.99, 50.0) if hightech_gap(-0.99) < 0 < hightech_gap(50.0) else 0.0
+    _export_raw(orientation, hightech_rows, boost, raw)
+    firms.export_share[rows] = fill_to_target(raw, sized, industry, export_target, cap=0.95, out=scratch, floor=floor)
+    del hightech_rows, hightech_sized, raw, revenue
 
     calibration = Calibration2012(
         wage=float(wage),
@@ -343,28 +383,32 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
         above_scale_va_growth=float(assume["above_scale_va_growth_2012"]),
         entrant_row_weight=band_row_weight,
         entrant_floor_revenue=micro_floor if coverage == "all_enterprises" else params["band_floor_revenue"],
-        capital_to_revenue=np.bincount(industry, weights=weight * capital, minlength=n_industries)
-        / np.bincount(industry, weights=weight * revenue, minlength=n_industries),
+        capital_to_revenue=capital_by_industry / revenue_by_industry,
     )
     return firms, calibration
 
 
-def _split_segments(va, weight, above_scale, industry, fraction, uniform_draw, max_share) -> np.ndarray:
+def _split_segments(revenue, va_to_revenue, weight, above_scale, starts, fraction, uniform_draw, max_share) -> np.ndarray:
     """Flag each industry's strategic-emerging firms so that they hold `fraction` of its above-scale
     value added at every size: walking down the firms by size, a firm is flagged with probability
     (the value added the segment is owed so far) / (its row's value added), clipped to [0, 1], so the
     flagged value added tracks fraction x the cumulative value added (a dithered proportional
     allocation; the size distribution of each segment is the industry's). A firm whose value added
     exceeds `max_share` of one segment's total goes to the other (the larger one if both). Firms
-    below the threshold are flagged with probability `fraction`."""
-    flags = uniform_draw < fraction[industry]
+    below the threshold are flagged with probability `fraction`. Industry i's rows: starts[i]:starts[i + 1],
+    their value added revenue x va_to_revenue[i]."""
+    flags = np.empty(revenue.size, dtype=bool)
     for i in range(fraction.size):
-        members = np.flatnonzero((industry == i) & above_scale)
+        block = slice(starts[i], starts[i + 1])
+        flags[block] = uniform_draw[block] < fraction[i]
+        members = starts[i] + np.flatnonzero(above_scale[block])
         if members.size == 0 or fraction[i] <= 0.0 or fraction[i] >= 1.0:
             flags[members] = fraction[i] >= 1.0
             continue
-        order = members[np.argsort(-va[members], kind="stable")]
-        flags[order] = _dithered_allocation(va[order], weight[order].astype(np.float64), uniform_draw[order], fraction[i],
+        va = revenue[members] * va_to_revenue[i]
+        by_size = np.argsort(-va, kind="stable")
+        order = members[by_size]
+        flags[order] = _dithered_allocation(va[by_size], weight[order].astype(np.float64), uniform_draw[order], fraction[i],
                                             max_share)
     return flags
 
@@ -392,20 +436,204 @@ def _dithered_allocation(va, weight, uniform_draw, fraction, max_share):
     return flags
 
 
-def _flag_by_value_share(priority, va, above_scale, industry, fraction) -> np.ndarray:
-    """Flag firms in order of `priority` until they hold `fraction` of their industry's above-scale VA."""
+def _flag_by_value_share(priority, revenue, va_to_revenue, above_scale, starts, fraction) -> np.ndarray:
+    """Flag firms in order of `priority` until they hold `fraction` of their industry's above-scale VA.
+
+    Only the above-scale rows are sorted: the flags go to the rows that a stable sort of all the
+    industry's rows by priority puts before the above-scale row that reaches the fraction."""
     flags = np.zeros(priority.size, dtype=bool)
     for i in range(fraction.size):
-        members = np.flatnonzero(industry == i)
+        members = starts[i] + np.flatnonzero(above_scale[starts[i]:starts[i + 1]])
         order = members[np.argsort(priority[members], kind="stable")]
-        above = above_scale[order]
-        held = np.cumsum(np.where(above, va[order], 0.0))
+        held = np.cumsum(revenue[order] * va_to_revenue[i])
         total = held[-1] if held.size else 0.0
         if total <= 0 or fraction[i] <= 0:
             continue
         cutoff = np.searchsorted(held, fraction[i] * total, side="left")
-        flags[order[: cutoff + 1 if fraction[i] >= 1.0 else cutoff]] = True
+        if cutoff == held.size:
+            flags[starts[i]:starts[i + 1]] = True
+        else:
+            _flag_ahead(priority, starts[i], starts[i + 1], order[cutoff], fraction[i] >= 1.0, flags)
     return flags
+
+
+@njit(cache=True)
+def _flag_ahead(priority, lo, hi, last, inclusive, flags):
+    """Flag the rows lo:hi that a stable sort by priority puts before row `last` (and `last` if inclusive)."""
+    cut = priority[last]
+    for j in range(lo, hi):
+        flags[j] = priority[j] < cut or (priority[j] == cut and (j < last or (inclusive and j == last)))
+
+
+MAX_RUNS = 8
+
+
+@njit(cache=True, error_model="numpy")  # x / 0 as numpy has it
+def _size_rank(revenue, weight, lo, hi, out):
+    """out[lo:hi]: each row's weighted mid-rank in (0, 1) by revenue, in the order of a stable sort,
+    when the rows are at most MAX_RUNS ascending runs (merged here); False, nothing written, otherwise."""
+    heads = np.empty(MAX_RUNS + 1, dtype=np.int64)
+    heads[0], runs = lo, 1
+    for j in range(lo, hi):
+        if revenue[j] != revenue[j]:
+            return False
+        if j > lo and revenue[j] < revenue[j - 1]:
+            if runs == MAX_RUNS:
+                return False
+            heads[runs] = j
+            runs += 1
+    heads[runs] = hi
+    position = heads[:runs].copy()
+    cumulative, done = 0.0, 0
+    while done < hi - lo:
+        best = -1
+        for r in range(runs):
+            if position[r] < heads[r + 1] and (best < 0 or revenue[position[r]] < revenue[position[best]]):
+                best = r
+        i = position[best]
+        cumulative += weight[i]
+        out[i] = cumulative
+        # the run's rows below the other runs' heads follow at once
+        bound = np.inf
+        for r in range(runs):
+            if r != best and position[r] < heads[r + 1]:
+                bound = min(bound, revenue[position[r]])
+        i += 1
+        while i < heads[best + 1] and revenue[i] < bound:
+            cumulative += weight[i]
+            out[i] = cumulative
+            i += 1
+        done += i - position[best]
+        position[best] = i
+    for j in range(lo, hi):
+        out[j] = (out[j] - 0.5 * weight[j]) / cumulative
+    return True
+
+
+@njit(cache=True)
+def _times_by_group(values, by_group, group, out):
+    for i in range(values.size):
+        out[i] = values[i] * by_group[group[i]]
+    return out
+
+
+@njit(cache=True)
+def _employment(revenue, va_to_revenue, industry, productivity, out):
+    for i in range(revenue.size):
+        out[i] = revenue[i] * va_to_revenue[industry[i]] / productivity[i]
+
+
+@njit(cache=True)
+def _energy(weight, revenue, va_to_revenue, industry, intensity, energy_use, out):
+    """out = weight x va x intensity; energy_use = intensity x va unless None."""
+    for i in range(revenue.size):
+        va = revenue[i] * va_to_revenue[industry[i]]
+        out[i] = weight[i] * va * intensity[i]
+        if energy_use is not None:
+            energy_use[i] = intensity[i] * va
+    return out
+
+
+@njit(cache=True)
+def _fill_by_group(by_group, group, out):
+    for i in range(group.size):
+        out[i] = by_group[group[i]]
+
+
+@njit(cache=True)
+def _count_at_most(cdf, u):
+    """np.searchsorted(cdf, u, side="right") for an ascending cdf."""
+    k = 0
+    while k < cdf.size and cdf[k] <= u:
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def _searchsorted_right(cdf, u, out):
+    for i in range(u.size):
+        out[i] = _count_at_most(cdf, u[i])
+
+
+@njit(cache=True)
+def _firm_classes(revenue, u, sme_limit, soe_share_large, soe_share_small, foreign_share, out):
+    for i in range(revenue.size):
+        large = revenue[i] >= sme_limit
+        soe_share = soe_share_large if large else soe_share_small
+        firm_class = taxonomy.LARGE_PRIVATE if large else taxonomy.SME
+        if u[i] < soe_share + foreign_share:
+            firm_class = taxonomy.FOREIGN_FUNDED
+        if u[i] < soe_share:
+            firm_class = taxonomy.STATE_OWNED
+        out[i] = firm_class
+
+
+@njit(cache=True)
+def _log_productivity(normal_rank, draws, rho, rest, dispersion, by_industry, industry, soe_gap, firm_class, state_owned):
+    """In place of normal_rank: dispersion (rho normal_rank + rest draws) + by_industry, less soe_gap if state-owned."""
+    for i in range(normal_rank.size):
+        z = rho * normal_rank[i] + rest * draws[i]
+        log_productivity = dispersion * z + by_industry[industry[i]]
+        normal_rank[i] = log_productivity - soe_gap * (1.0 if firm_class[i] == state_owned else 0.0)
+
+
+@njit(cache=True, error_model="numpy")  # x / 0 as numpy has it
+def _scale_and_cap(propensity, target, divisors, cap):
+    """propensity = min(propensity * target / divisor, cap) for each divisor in turn, block by block."""
+    for start in range(0, propensity.size, 4096):
+        stop = min(start + 4096, propensity.size)
+        for d in divisors:
+            for i in range(start, stop):
+                scaled = propensity[i] * target / d
+                propensity[i] = cap if scaled > cap else scaled
+
+
+@njit(cache=True)
+def _digital_stages(u, cdf_sme, cdf_other, firm_class, sme, last, out):
+    for i in range(u.size):
+        out[i] = min(_count_at_most(cdf_sme if firm_class[i] == sme else cdf_other, u[i]), last)
+
+
+@njit(cache=True)
+def _balance_sheet(revenue, weight, noise, industry, capital_to_revenue, level, debt_to_capital, cash_to_revenue,
+                   receivable_days, overdue_days_sme, firm_class, sme, groups, capital, debt, cash, receivables):
+    """The balance-sheet columns; returns the capital by industry (weighted)."""
+    by_industry = np.zeros(groups)
+    for i in range(revenue.size):
+        row_capital = revenue[i] * capital_to_revenue[industry[i]] * noise[i]
+        row_capital = row_capital * level
+        capital[i] = row_capital
+        debt[i] = debt_to_capital * row_capital
+        cash[i] = cash_to_revenue * revenue[i]
+        days = receivable_days + overdue_days_sme * (1.0 if firm_class[i] == sme else 0.0)
+        receivables[i] = revenue[i] * days / 365.0
+        by_industry[industry[i]] += weight[i] * row_capital
+    return by_industry
+
+
+@njit(cache=True)
+def _orientation(noise, export_propensity, industry, class_multiplier, firm_class):
+    for i in range(noise.size):
+        noise[i] = export_propensity[industry[i]] * class_multiplier[firm_class[i]] * noise[i]
+
+
+@njit(cache=True)
+def _export_raw(orientation, hightech_rows, boost, out):
+    """out = orientation x (1 + boost x high_tech) on the high-tech rows."""
+    for i in hightech_rows:
+        out[i] = orientation[i] * (1.0 + boost * 1.0)
+
+
+@njit(cache=True, error_model="numpy")  # x / 0 as numpy has it
+def _market_shares(revenue, sized, industry, emerging, groups, out):
+    """Market shares (industry x segment) per real firm into out; returns the revenue by industry (weighted)."""
+    by_market, by_industry = np.zeros(2 * groups), np.zeros(groups)
+    for i in range(revenue.size):
+        by_market[industry[i] * 2 + (1 if emerging[i] else 0)] += sized[i]
+        by_industry[industry[i]] += sized[i]
+    for i in range(revenue.size):
+        out[i] = revenue[i] / by_market[industry[i] * 2 + (1 if emerging[i] else 0)]
+    return by_industry
 
 
 def _export_targets(industries, doc) -> np.ndarray:
