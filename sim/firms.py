@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numba import njit
 
 # name: (dtype, unit, description). The only place the firm state is declared.
 FIRM_STATE: dict[str, tuple[type, str, str]] = {
@@ -107,13 +108,28 @@ class Firms:
             setattr(self, name, grown)
             del column, grown
 
-    def free_rows(self, count: int) -> np.ndarray:
-        """Indices of `count` dead rows for entrants, growing the arrays if needed."""
-        free = np.flatnonzero(~self.alive)
-        if free.size < count:
-            self.grow(max(count - free.size, self.capacity // 4))
-            free = np.flatnonzero(~self.alive)
-        return free[:count]
+    def free_rows(self, count: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Indices of the first `count` dead rows for entrants (ascending), growing the arrays if
+        needed; into `out` (int64, at least `count` long) when given."""
+        out = np.empty(count, dtype=np.int64) if out is None else out[:count]
+        found = first_dead_rows(self.alive, out)
+        if found < count:
+            self.grow(max(count - found, self.capacity // 4))
+            first_dead_rows(self.alive, out)
+        return out
 
     def copy(self) -> "Firms":
         return Firms(**{name: column.copy() for name, column in self.columns()})
+
+
+@njit(cache=True, nogil=True)
+def first_dead_rows(alive, out):
+    """The first out.size rows with alive False into `out`, in order; returns how many were found."""
+    found = 0
+    for i in range(alive.size):
+        if found == out.size:
+            break
+        if not alive[i]:
+            out[found] = i
+            found += 1
+    return found

@@ -276,7 +276,7 @@ class IndustryModel(mesa.Model):
                                       threads=self.threads, wages=wages, workspace=self.workspace)
 
         # 5. exports
-        f.export_share[:] = trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand, self.workspace)
+        trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand, self.workspace, out=f.export_share)
 
         # 6-12. production, innovation, digital, finance, energy, ladder, size class (sim/year.py)
         patents, productivity_index, rd_intensity, spent = firm_year(
@@ -326,13 +326,16 @@ class IndustryModel(mesa.Model):
         total = int(rows_per_market.sum())
         if total == 0:
             return 0.0
-        new_market = np.repeat(np.arange(self.n_markets), rows_per_market)
+        new_market = self.workspace.array("entry.market", total, market_of.dtype)  # each entrant's market, in market order
+        ends = np.cumsum(rows_per_market)
+        for m in np.flatnonzero(rows_per_market):
+            new_market[ends[m] - rows_per_market[m]:ends[m]] = m
         peers = entry_exit.draw_peers(new_market, *slots[:4], f.weight, np.uint64(rng.integers(2**63)), threads=self.threads,
-                                      slot_weight=slots.slot_weight)
+                                      slot_weight=slots.slot_weight, workspace=self.workspace)
         if np.any(peers < 0):  # markets with no incumbent get no entrant
             has_peer = peers >= 0
             new_market, peers = new_market[has_peer], peers[has_peer]
-        rows = f.free_rows(new_market.size)
+        rows = f.free_rows(new_market.size, self.workspace.array("entry.rows", new_market.size, np.int64))
         if f.capacity != self.illiquid.size:
             self.illiquid = np.concatenate([self.illiquid, np.zeros(f.capacity - self.illiquid.size, dtype=bool)])
             self.wage_factor = np.concatenate([self.wage_factor, np.ones(f.capacity - self.wage_factor.size)])

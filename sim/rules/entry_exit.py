@@ -171,15 +171,24 @@ def peer_slots(start, stop, chunk, markets, starts, heaviest, lightest, slot_wei
         slots[j] = draw_slot(markets[j], starts, heaviest, lightest, slot_weight, key, j, 0)
 
 
-def draw_peers(markets, rows, starts, heaviest, lightest, weight, key, threads=1, slot_weight=None):
+@njit(cache=True, nogil=True)
+def rows_of_slots(slots, rows):
+    """slots[j] = rows[slots[j]] in place (-1 stays -1)."""
+    for j in range(slots.size):
+        if slots[j] >= 0:
+            slots[j] = rows[slots[j]]
+
+
+def draw_peers(markets, rows, starts, heaviest, lightest, weight, key, threads=1, slot_weight=None, workspace=None):
     """For each entry of `markets`, the row of a live firm of that market drawn with probability
     proportional to its weight (draw_slot), in chunks on `threads` threads; -1 for an empty market.
     `slot_weight`: weight[rows], when the caller has it (MarketSlots). Within each run of equal
     markets the peers come in row order (the entries of a run are alike, and copying from rows in
     order sweeps through memory instead of jumping: in a 52-million-row run, the difference
-    between a cache hit and a trip to memory per copied column)."""
+    between a cache hit and a trip to memory per copied column). `workspace`: a
+    sim.parallel.Workspace to hold the result (valid until the next call)."""
     slot_weight = weight[rows] if slot_weight is None else slot_weight
-    slots = np.empty(markets.size, dtype=np.int64)
+    slots = array_in(workspace, "entry.peers", markets.size, np.int64)
     run_chunks(peer_slots, markets.size, markets, starts, heaviest, lightest, slot_weight, key, slots, threads=threads)
     bounds = np.concatenate([[0], np.flatnonzero(markets[1:] != markets[:-1]) + 1, [markets.size]])
     half = int(np.searchsorted(bounds, markets.size // 2))  # the runs in two halves of about equal size, one per thread
@@ -189,7 +198,8 @@ def draw_peers(markets, rows, starts, heaviest, lightest, weight, key, threads=1
             slots[begin:end].sort()  # slots of a market are in row order; numpy's sort releases the GIL
 
     concurrently(lambda: sort_runs(0, half), lambda: sort_runs(half, bounds.size - 1), threads=threads)
-    return np.where(slots >= 0, rows[np.maximum(slots, 0)], -1) if rows.size else np.full(markets.size, -1)
+    rows_of_slots(slots, rows)
+    return slots
 
 
 @njit(cache=True, nogil=True)

@@ -59,9 +59,9 @@ def export_demand_shock(market_industry, targeted_industry, percent_change: floa
     return np.where(targeted_industry[market_industry], 1.0 + percent_change / 100.0, 1.0)
 
 
-def export_shares(propensity, revenue, weight, market, export_demand, workspace=None) -> np.ndarray:
+def export_shares(propensity, revenue, weight, market, export_demand, workspace=None, out=None) -> np.ndarray:
     """Each firm's export share: its market's export demand shared in proportion to export
     orientation, capped at EXPORT_SHARE_CAP (weighted.fill_to_target). `workspace`: a
-    sim.parallel.Workspace for the temporaries."""
+    sim.parallel.Workspace for the temporaries; `out`: the array to write the shares into."""
     size = np.multiply(weight, revenue, out=array_in(workspace, "trade.size", weight.size, np.result_type(weight, revenue)))
-    return fill_to_target(propensity, size, market, export_demand, cap=EXPORT_SHARE_CAP)
+    return fill_to_target(propensity, size, market, export_demand, cap=EXPORT_SHARE_CAP, out=out)
