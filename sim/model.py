@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import mesa
 import numpy as np
+from numba import njit
 
 from sim import taxonomy
 from sim.calibration_data import load_initial_state
@@ -25,7 +26,6 @@ from sim.population import build_population
 from sim.randomness import stream, stream_key
 from sim.rules import (digital, energy, entry_exit, finance, innovation, ladder, location, market, parameters_for, production,
                        trade)
-from sim.weighted import group_sum
 from sim.year import firm_year
 
 N_SEGMENTS = len(taxonomy.SEGMENTS)
@@ -71,6 +71,27 @@ def world_export_demand_2012(export_demand: np.ndarray, macro: MacroPaths) -> np
     """World import demand by market in 2012 (M RMB): China's exports of the market over China's share
     of world goods imports, the same share in every market (assumption, calibration/macro_baseline.toml)."""
     return export_demand * macro.world_goods_imports_2012 * 1e6 / export_demand.sum()
+
+
+INIT_CHUNK_ROWS = 1 << 20
+
+
+@njit(cache=True, nogil=True)
+def market_sums_2012(market_of, alive, weight, revenue, export_share, employment, productivity, rd_spending, n_markets):
+    """Sums by market over live rows, in row order, in float64: revenue, exports, employment,
+    employment x productivity, R&D (rows 0 to 4)."""
+    sums = np.zeros((5, n_markets))
+    for i in range(alive.size):
+        if alive[i]:
+            m = market_of[i]
+            sales = np.float64(weight[i]) * np.float64(revenue[i])
+            workers = np.float64(weight[i]) * np.float64(employment[i])
+            sums[0, m] += sales
+            sums[1, m] += sales * np.float64(export_share[i])
+            sums[2, m] += workers
+            sums[3, m] += workers * np.float64(productivity[i])
+            sums[4, m] += np.float64(weight[i]) * np.float64(rd_spending[i])
+    return sums
 
 
 class IndustryModel(mesa.Model):
@@ -142,18 +163,22 @@ class IndustryModel(mesa.Model):
         # Each row's market: kept from year to year, changed only where an entrant takes a row (_enter);
         # one byte a row when the markets allow, as every pass over the rows reads it.
         self.market_of = market_of = self._markets().astype(np.uint8 if self.n_markets <= 256 else np.intp)
-        weighted_revenue = np.where(f.alive, f.weight * f.revenue.astype(np.float64), 0.0)
-        self.demand = group_sum(weighted_revenue, market_of, self.n_markets)
-        self.export_demand = group_sum(weighted_revenue * f.export_share, market_of, self.n_markets)
+        sums = market_sums_2012(market_of, f.alive, f.weight, f.revenue, f.export_share, f.employment, f.productivity,
+                                f.rd_spending, self.n_markets)  # one pass: no column-sized temporaries
+        self.demand, self.export_demand = sums[0], sums[1]
         self.world_export_demand = world_export_demand_2012(self.export_demand, macro)
         self.domestic_demand = self.demand - self.export_demand
         self.domestic_value_added = self.domestic_demand * self.va_ratio[market_industry]
         self.demand_growth = np.zeros(self.n_markets)
-        self.market_productivity = [self._market_productivity(market_of)] * 2
-        self.market_rd_intensity = [self._market_rd_intensity(market_of)] * 2
-        wages = self.wage * (f.productivity / self.market_productivity[-1][market_of]) ** params["wage_productivity_elasticity"]
-        f.competitiveness[:] = -np.log((1.0 + params["markup"]) * wages / f.productivity) + params["quality_weight"] * np.log1p(
-            f.patent_stock / np.maximum(f.revenue, 1e-6))
+        # employment-weighted mean productivity (the firm wage norm, unit labour cost) and R&D intensity by market
+        self.market_productivity = [np.divide(sums[3], sums[2], out=np.ones(self.n_markets), where=sums[2] > 0)] * 2
+        self.market_rd_intensity = [np.divide(sums[4], sums[0], out=np.zeros(self.n_markets), where=sums[0] > 0)] * 2
+        for start in range(0, f.capacity, INIT_CHUNK_ROWS):  # in slices: temporaries of a slice, not of every row
+            rows = slice(start, start + INIT_CHUNK_ROWS)
+            productivity = f.productivity[rows]
+            wages = self.wage * (productivity / self.market_productivity[-1][market_of[rows]]) ** params["wage_productivity_elasticity"]
+            f.competitiveness[rows] = -np.log((1.0 + params["markup"]) * wages / productivity) + params["quality_weight"] * np.log1p(
+                f.patent_stock[rows] / np.maximum(f.revenue[rows], 1e-6))
         self.illiquid = np.zeros(f.capacity, dtype=bool)
         self.wage_factor = np.ones(f.capacity)  # labour-cost factor of firms that moved inland (regional_transfer)
         self.wages = np.empty(0)  # a buffer of the market step, kept from year to year
@@ -172,21 +197,6 @@ class IndustryModel(mesa.Model):
         f = self.firms
         manufacturing = self.industries["manufacturing"][f.industry]
         return float(np.sum(np.where(f.alive & manufacturing, f.weight * f.value_added.astype(np.float64), 0.0))) / 1e6
-
-    def _market_productivity(self, market_of) -> np.ndarray:
-        """Employment-weighted mean productivity of each market (the firm wage norm and the unit labour cost)."""
-        f = self.firms
-        workers = np.where(f.alive, f.weight * f.employment.astype(np.float64), 0.0)
-        total = group_sum(workers, market_of, self.n_markets)
-        weighted = group_sum(workers * f.productivity, market_of, self.n_markets)
-        return np.divide(weighted, total, out=np.ones(self.n_markets), where=total > 0)
-
-    def _market_rd_intensity(self, market_of) -> np.ndarray:
-        f = self.firms
-        revenue = np.where(f.alive, f.weight * f.revenue.astype(np.float64), 0.0)
-        rd = group_sum(np.where(f.alive, f.weight * f.rd_spending.astype(np.float64), 0.0), market_of, self.n_markets)
-        total = group_sum(revenue, market_of, self.n_markets)
-        return np.divide(rd, total, out=np.zeros(self.n_markets), where=total > 0)
 
     def _patents_2012(self) -> float:
         f = self.firms
