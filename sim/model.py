@@ -181,7 +181,6 @@ class IndustryModel(mesa.Model):
                 f.patent_stock[rows] / np.maximum(f.revenue[rows], 1e-6))
         self.illiquid = np.zeros(f.capacity, dtype=bool)
         self.wage_factor = np.ones(f.capacity)  # labour-cost factor of firms that moved inland (regional_transfer)
-        self.wages = np.empty(0)  # a buffer of the market step, kept from year to year
         self.workspace = Workspace()  # the passes' temporaries, kept from year to year
         self.initial_firms = float(np.sum(f.weight[f.alive], dtype=np.float64))
         self.reference_firms = self._firms_in_market(market_of)  # 2012 firms by market (entry crowding)
@@ -277,9 +276,7 @@ class IndustryModel(mesa.Model):
 
         # 4. market shares and revenue
         market_of = self.market_of
-        if self.wages.size != f.capacity:
-            self.wages = np.empty(f.capacity)
-        wages = self.wages  # labour cost per worker of each live firm this year, reused by the firm year
+        wages = self.workspace.array("market.wages", f.capacity)  # each live firm's labour cost per worker, for the firm year
         market.update_market_at_wages(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock,
                                       f.revenue, self.market_productivity[-1], demand, self.n_markets, self.wage,
                                       self.wage_factor, stream_key(self.seed, "market", year), self.rule_params["market"],
