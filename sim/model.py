@@ -182,6 +182,7 @@ class IndustryModel(mesa.Model):
         self.illiquid = np.zeros(f.capacity, dtype=bool)
         self.wage_factor = np.ones(f.capacity)  # labour-cost factor of firms that moved inland (regional_transfer)
         self.workspace = Workspace()  # the passes' temporaries, kept from year to year
+        self.export_factor = np.zeros(self.n_markets)  # last year's export-share scale factors (trade.export_shares)
         self.initial_firms = float(np.sum(f.weight[f.alive], dtype=np.float64))
         self.reference_firms = self._firms_in_market(market_of)  # 2012 firms by market (entry crowding)
         self.records: list[dict] = []
@@ -283,7 +284,8 @@ class IndustryModel(mesa.Model):
                                       threads=self.threads, wages=wages, workspace=self.workspace)
 
         # 5. exports
-        trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand, self.workspace, out=f.export_share)
+        trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand, self.workspace, out=f.export_share,
+                            factor=self.export_factor)
 
         # 6-12. production, innovation, digital, finance, energy, ladder, size class (sim/year.py)
         patents, productivity_index, rd_intensity, spent = firm_year(

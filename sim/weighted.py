@@ -73,14 +73,15 @@ def _largest_candidates(bits, shift, alive, group, in_group, count):
     return rows
 
 
-def fill_to_target(raw, size, group, target, cap, rounds=50, out=None, floor=None) -> np.ndarray:
+def fill_to_target(raw, size, group, target, cap, rounds=50, out=None, floor=None, factor_out=None) -> np.ndarray:
     """Shares proportional to `raw` within each group, scaled so that sum(size * share) meets `target`,
     capped at `cap`, with what the capped rows cannot take handed to the others (water filling).
 
     Each round caps the rows whose scaled share would pass the cap and rescales the rest; only the
     newly capped rows are summed again. Compiled (fill_caps): the sums by group in row order, the
     arithmetic in the inputs' own precision (as numpy would do it). `out`: an array of the shares'
-    dtype to write them into; `floor`: see fill_caps.
+    dtype to write them into; `floor`: see fill_caps; `factor_out`: an array (one entry per group)
+    that receives the scale factors, for the fill_floor of a similar later call.
     """
     dtype = np.result_type(raw.dtype, np.float32)
     share = np.empty(raw.shape, dtype=dtype) if out is None else out
@@ -88,6 +89,8 @@ def fill_to_target(raw, size, group, target, cap, rounds=50, out=None, floor=Non
         raise ValueError(f"out must be a {dtype} array of raw's shape")
     capped, factor = fill_caps(raw, size, group, target, cap, rounds, floor)
     _fill_shares(raw, group, capped, factor, float(cap), None, share)
+    if factor_out is not None:
+        factor_out[:] = factor
     return share
 
 

@@ -365,6 +365,26 @@ def test_export_shares_meet_market_demand_under_the_cap():
     assert shares[3] * 100 == pytest.approx(30.0)
 
 
+def test_export_shares_do_not_depend_on_last_years_factors():
+    """The factors a call leaves (for the next year's call to skip a pass) change no share, whether
+    they are close to this year's, far from them, or absent; and the call replaces them."""
+    rng = np.random.default_rng(5)
+    n, markets = 4000, 3
+    propensity = rng.lognormal(0.0, 1.5, n).astype(np.float32)
+    revenue = rng.lognormal(3.0, 1.0, n).astype(np.float32)
+    weight = np.ones(n, dtype=np.float32)
+    market = rng.integers(0, markets, n).astype(np.uint8)
+    demand = np.array([0.3, 0.5, 0.7]) * np.bincount(market, weights=revenue, minlength=markets)
+    factor = np.zeros(markets)
+    expected = trade.export_shares(propensity, revenue, weight, market, demand, factor=factor)
+    assert np.all(factor > 0) and np.any(expected == np.float32(trade.EXPORT_SHARE_CAP))
+    for guess in (factor.copy(), 1.2 * factor, 0.2 * factor, 50.0 * factor):
+        left = guess.copy()
+        assert np.array_equal(trade.export_shares(propensity, revenue, weight, market, demand, factor=left), expected)
+        assert np.array_equal(left, factor)
+    assert np.array_equal(trade.export_shares(propensity, revenue, weight, market, demand), expected)
+
+
 def test_export_odds_fall_with_relative_unit_labour_cost():
     assert trade.export_odds_factor(0.0, np.array([0.0, 0.1]), 1.0) == pytest.approx([1.0, 1 / 1.1])
     assert trade.export_odds_factor(0.1, np.array([0.1]), 2.0, 0.21, 0.5) == pytest.approx([1.1])

@@ -38,15 +38,16 @@ def promote(rung, firm_class, revenue, rd_intensity, relative_share, niche, manu
     relative_share: market share over the market's mean share (champions: a leading position);
     niche: revenue over the mean revenue of the SMEs of its market (SRDI: a strong position among them).
     *_boost: factors on the recognition rates (the gradient_cultivation lever; 1 without it)."""
-    u = uniform(key, row, 0)
+    # One uniform draw decides every recognition; it is computed only for a firm that qualifies for
+    # one (a counter-based draw is the same number whenever it is computed; most firms qualify for none).
     innovative = rd_intensity >= p.srdi_min_rd_intensity
     if (year >= p.champion_start_year and manufacturing and rung != CHAMPION and relative_share >= p.champion_min_share
-            and revenue >= p.champion_min_revenue and u < p.champion_recognition_rate * champion_boost):
+            and revenue >= p.champion_min_revenue and uniform(key, row, 0) < p.champion_recognition_rate * champion_boost):
         return CHAMPION
     if (year >= p.little_giant_start_year and rung == SRDI and innovative and revenue >= p.little_giant_min_revenue
-            and u < p.little_giant_recognition_rate * little_giant_boost):
+            and uniform(key, row, 0) < p.little_giant_recognition_rate * little_giant_boost):
         return LITTLE_GIANT
     if (year >= p.srdi_start_year and rung == NONE and firm_class == SME and innovative and niche >= p.srdi_min_niche_share
-            and u < p.srdi_recognition_rate * srdi_boost):
+            and uniform(key, row, 0) < p.srdi_recognition_rate * srdi_boost):
         return SRDI
     return rung

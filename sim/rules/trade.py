@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.parallel import array_in
 from sim.rules import Process, parameter_tuple
-from sim.weighted import fill_to_target
+from sim.weighted import fill_floor, fill_to_target
 
 PROCESS = Process(
     name="trade",
@@ -59,9 +59,15 @@ def export_demand_shock(market_industry, targeted_industry, percent_change: floa
     return np.where(targeted_industry[market_industry], 1.0 + percent_change / 100.0, 1.0)
 
 
-def export_shares(propensity, revenue, weight, market, export_demand, workspace=None, out=None) -> np.ndarray:
+def export_shares(propensity, revenue, weight, market, export_demand, workspace=None, out=None, factor=None) -> np.ndarray:
     """Each firm's export share: its market's export demand shared in proportion to export
     orientation, capped at EXPORT_SHARE_CAP (weighted.fill_to_target). `workspace`: a
-    sim.parallel.Workspace for the temporaries; `out`: the array to write the shares into."""
+    sim.parallel.Workspace for the temporaries; `out`: the array to write the shares into;
+    `factor`, by market: the scale factors of last year's call (zeros: none yet), replaced by this
+    year's. Last year's factors only tell the filling which rows it may pass over (a pass over every
+    row saved when they are close to this year's, as from one year to the next); the shares are
+    the same with or without them."""
     size = np.multiply(weight, revenue, out=array_in(workspace, "trade.size", weight.size, np.result_type(weight, revenue)))
-    return fill_to_target(propensity, size, market, export_demand, cap=EXPORT_SHARE_CAP, out=out)
+    floor = None if factor is None or not factor.any() else fill_floor(factor, EXPORT_SHARE_CAP)
+    return fill_to_target(propensity, size, market, export_demand, cap=EXPORT_SHARE_CAP, out=out, floor=floor,
+                          factor_out=factor)
