@@ -109,6 +109,13 @@ _BOUND_MARGIN = 1e-9  # relative; far above the rounding of expm1 and of the pro
 
 
 @njit(cache=True, inline="always")
+def above_saturation(u, factor):
+    """Whether u >= factor * (1 - exp(-x)) for every x: u at or above the bound `factor` (with the
+    margin of below_saturation), so that the draw fails whatever x is and x need not be computed."""
+    return factor >= 0.0 and u >= factor * (1.0 + _BOUND_MARGIN)
+
+
+@njit(cache=True, inline="always")
 def below_saturation(u, x, factor):
     """Whether u < factor * (1 - exp(-x)), when bounds decide it: x / (1 + x) <= 1 - exp(-x) <= min(x, 1)
     for x >= 0. Returns 1 (yes), 0 (no) or -1 (u is too close to call: compute the probability). A

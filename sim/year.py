@@ -156,7 +156,11 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
             ceiling = finance.soe_ceiling(p_finance.leverage_ceiling_soe, p_finance.leverage_ceiling_private, reform)
         stage = digital_stage[i]
         intensity = energy_intensity[i]
-        if stage < N_STAGES - 1:
+        draw = uniform(key_digital, i, 0) if stage < N_STAGES - 1 else 1.0
+        peer_share = peers_above[ind * N_REGIONS + reg, stage] if stage < N_STAGES - 1 else 0.0
+        # most draws fail whatever the upgrade would cost and bring: those firms skip the working out
+        if stage < N_STAGES - 1 and not digital.out_of_reach(draw, peer_share, p_digital.digital_max_rate,
+                                                             p_digital.digital_peer_effect):
             cost = digital.upgrade_cost(revenue[i], labour_cost_index, p_digital.digital_cost_fixed, p_digital.digital_cost_share)
             gain = p_digital.digital_productivity_gain
             subsidy = lever(levers, DIGITAL_SUBSIDY, cls, reg, ind, rung)
@@ -170,8 +174,7 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
             room = finance.credit_room(capital[i], cash[i], receivables[i], debt[i], ceiling)
             own = max(cash[i] - p_finance.cash_buffer_share * revenue[i], 0.0)
             if own + room >= own_cost:
-                if digital.upgrades(uniform(key_digital, i, 0), benefit, own_cost, peers_above[ind * N_REGIONS + region[i], stage],
-                                    p_digital.digital_max_rate, p_digital.digital_peer_effect):
+                if digital.upgrades(draw, benefit, own_cost, peer_share, p_digital.digital_max_rate, p_digital.digital_peer_effect):
                     digital_stage[i] = stage + 1
                     a *= math.exp(gain)
                     intensity *= 1.0 - p_digital.digital_energy_saving

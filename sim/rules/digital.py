@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.randomness import below_saturation
+from sim.randomness import above_saturation, below_saturation
 from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
@@ -62,6 +62,14 @@ def state_share(subsidy, ai_subsidy):
 def upgrade_probability(benefit, cost, peer_share, max_rate, peer_effect):
     ratio = benefit / max(cost, 1e-9)
     return min(max_rate * -math.expm1(-ratio) * (1.0 + peer_effect * peer_share), 1.0)
+
+
+@njit(cache=True)
+def out_of_reach(u, peer_share, max_rate, peer_effect):
+    """Whether the draw u fails for any benefit and cost (u at or above the probability's bound
+    max_rate x (1 + peer_effect x peer_share)): most firms in most years, decided before their
+    upgrade's cost, benefit and financing are worked out. `upgrades` agrees on every such draw."""
+    return above_saturation(u, max_rate * (1.0 + peer_effect * peer_share))
 
 
 @njit(cache=True)
