@@ -226,6 +226,26 @@ def test_upgrade_probability_is_bounded_and_rises_with_benefit():
     assert digital.upgrade_cost(100.0, 2.0, 0.5, 0.01) == pytest.approx(2.0)
 
 
+def test_a_draw_out_of_reach_never_upgrades_and_the_rest_are_left_to_upgrades():
+    """out_of_reach (decided before cost and benefit are worked out) must never skip a firm that
+    `upgrades` would move up: checked on draws at and around the bound, over benefits from none to
+    a certain gain (1 - exp(-x) = 1 in floating point) and negative ones."""
+    rng = np.random.default_rng(3)
+    skipped = 0
+    for max_rate, peer_effect in ((0.08, 0.93), (0.2, 0.0), (0.9, 5.0)):
+        for peer_share in (0.0, 0.37, 1.0):
+            bound = max_rate * (1.0 + peer_effect * peer_share)
+            draws = np.concatenate([bound * np.array([1.0, 1.0 + 1e-12, 1.0 - 1e-12, 1.0 + 2e-9, 0.5]), rng.random(200)])
+            for u in draws[(draws > 0.0) & (draws < 1.0)]:
+                if digital.out_of_reach(u, peer_share, max_rate, peer_effect):
+                    skipped += 1
+                    for benefit in (-1.0, 0.0, 1e-6, 0.3, 1.0, 40.0, 1e6):
+                        assert not digital.upgrades(u, benefit, 1.0, peer_share, max_rate, peer_effect)
+                elif u < 0.5 * bound:  # well inside the bound a large benefit does upgrade
+                    assert digital.upgrades(u, 1e6, 1.0, peer_share, max_rate, peer_effect)
+    assert skipped > 100  # the shortcut does take most draws
+
+
 # ---------------------------------------------------------------- finance
 def test_finance_cash_flow_identity():
     """cash' = cash + profit - tax + depreciation - d(receivables) - repayment - investment + new debt."""
