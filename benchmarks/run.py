@@ -2,14 +2,16 @@
 
     python benchmarks/run.py            # 10k, 100k and 1M firms, full scale, the 52-million-firm run
     python benchmarks/run.py --quick    # 10k and 100k firms, shorter Mesa runs (about a minute)
+    python benchmarks/run.py --whole-population-runs 3   # the 52-million-firm run three times, and the median
 
 For each size, the baseline scenario's 2012 population is built with that many firm rows and run to
 2035 (sim) or for as many years as is reasonable (the Mesa reference, benchmarks/mesa_reference.py:
 one mesa.Agent per firm with its own step()). Firm-years per second compare the two. Each run is a
 separate process, so that its peak resident memory is its own. The machine's numpy copy bandwidth
 is measured in the same run; "share of copy bandwidth" is the firm state sim reads and writes per
-second (2 x bytes of state per firm x firm-years per second) over that bandwidth. The last line is
-machine-readable JSON.
+second (2 x bytes of state per firm x firm-years per second) over that bandwidth. So is the cost of
+a first write to fresh memory, which on a virtual machine can be a large part of a big run. The
+last line is machine-readable JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -109,7 +112,11 @@ def scale_for_rows():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k and 100k firms only, short Mesa runs (about a minute)")
+    parser.add_argument("--whole-population-runs", type=int, default=1, metavar="N",
+                        help="run the whole population N times and report each run and the median (default 1)")
     args = parser.parse_args()
+    if args.whole_population_runs < 1:
+        parser.error("--whole-population-runs must be at least 1")
     sizes = SIZES[:2] if args.quick else SIZES
     # Years the Mesa reference runs at each size (it is far slower; its speed per firm-year hardly
     # depends on the number of years).
@@ -125,7 +132,9 @@ def main() -> None:
     extra = []
     if not args.quick:
         extra.append(("full scale (every above-scale firm)", child(SIM_CHILD, 1.0, 2035, "industrial")))
-        extra.append(("whole population (52 M firms)", child(SIM_CHILD, 1.0, 2035, "all_enterprises")))
+        for run in range(args.whole_population_runs):
+            suffix = f", run {run + 1}" if args.whole_population_runs > 1 else ""
+            extra.append((f"whole population (52 M firms){suffix}", child(SIM_CHILD, 1.0, 2035, "all_enterprises")))
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"numpy copy bandwidth {copy['copy_gb_per_s']:.1f} GB/s; a first write to fresh memory "
@@ -143,6 +152,10 @@ def main() -> None:
         print(f"{label}: {run['rows_2012']:,} firms in 2012, {run['rows_end']:,} in 2035, {run['firm_years']:,} firm-years; "
               f"build {run['build_s']:.1f} s, simulate {run['simulate_s']:.1f} s, total {run['total_s']:.1f} s, "
               f"{run['firm_years_per_s']:,.0f} firm-years/s, peak {run['peak_rss_mib']:,.0f} MiB")
+    whole = sorted(run["total_s"] for label, run in extra if label.startswith("whole population"))
+    if len(whole) > 1:
+        print(f"whole population: median total {statistics.median(whole):.1f} s of {len(whole)} runs "
+              f"({whole[0]:.1f} to {whole[-1]:.1f} s)")
     print(json.dumps({"benchmark": "sim_vs_mesa", "machine": platform.machine(), "cores": os.cpu_count(),
                       "copy_gb_per_s": copy["copy_gb_per_s"], "fresh_memory_s_per_gib": copy["fresh_memory_s_per_gib"],
                       "sizes": rows,
