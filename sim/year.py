@@ -14,11 +14,12 @@ lever's code when it is 0, so a lever at zero intensity reproduces the baseline 
 lever costs the budget is added up here, firm by firm, in M RMB by lever.
 Market-level inputs the rules need (peers' digital stages by industry and region, SMEs' mean
 revenue by market, firms per market) are gathered in a first pass, so that every firm sees the
-same start-of-year state whatever its row; productivity is written to a new column for the same
-reason (imitators copy last year's technology).
+same start-of-year state whatever its row. For the same reason imitators copy last year's
+technology from the peer table's copy of it (sim.rules.entry_exit.market_slots, built in that first
+pass too), so that a firm's new productivity can be written in place.
 
 Why compiled: written as numpy column operations the year takes about a hundred passes over the
-columns; fused into one numba loop it takes two. The rows are cut into fixed chunks run on threads
+columns; fused into one numba loop it takes two (the market facts and peer tables, then the firms). The rows are cut into fixed chunks run on threads
 (sim/parallel.py): rows are independent, each chunk sums into its own slot, and slots are added in
 chunk order, so the result is the same for any number of threads.
 """
@@ -36,7 +37,7 @@ from sim.levers import (AI_EMPOWERMENT, ARREARS_ENFORCEMENT, CARBON_CONSTRAINT, 
                         GRADIENT_CULTIVATION, HAND_IN_HAND, INNOVATION_CENTERS, N_LEVERS, RD_SUPERDEDUCTION, SOE_REFORM)
 from sim.levers import intensity as lever
 from sim.levers import intensity_any_rung, rung_targeted
-from sim.parallel import array_in, concurrently, partial_sums, run_chunks
+from sim.parallel import concurrently, partial_sums, run_chunks
 from sim.randomness import uniform
 from sim.rules import digital, energy, finance, innovation, ladder, production
 from sim.rules.entry_exit import draw_slot, market_slots
@@ -90,15 +91,18 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
               innovation_draws, key_innovation, key_digital, key_ladder, p_innovation, p_digital, p_finance,
               p_energy, p_ladder, levers, wage_factor, wages, key_levers, p_levers,
               market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, starts, heaviest,
-              lightest, slot_weight, slot_productivity, new_productivity, fiscal, patents):
+              lightest, slot_weight, slot_productivity, fiscal, patents, sums):
     """The year of rows [start, stop): every rule in order for each live firm. Imitators read
-    last year's productivity of their peer, so new productivity goes to `new_productivity`; the
-    chunk's fiscal cost by lever (M RMB) and the expected patent applications of its above-scale
-    firms go to row `chunk` of `fiscal` and `patents`."""
+    last year's productivity of their peer from the slot table's copy (slot_productivity), so a
+    row's new productivity is written in place. The chunk's fiscal cost by lever (M RMB), the
+    expected patent applications of its above-scale firms and its sums by market (employment,
+    employment x productivity, R&D, revenue, after the year) go to row `chunk` of `fiscal`,
+    `patents` and `sums`."""
     # The chunk's sums are kept here and written once at the end: neighbouring chunks' slots share
     # cache lines, and a store per firm into them would make the two cores fight over those lines.
     spent = np.zeros(fiscal.shape[1])
     expected = 0.0
+    by_market = np.zeros(sums.shape[1:])
     for i in range(start, stop):  # rows are independent: each writes only its own row
         if not alive[i]:
             continue
@@ -218,7 +222,7 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
         if invest != 0.0:  # no investment, no vintage gain (exp(0) = 1 exactly)
             a *= math.exp(finance.embodied_gain(invest, before, p_finance.embodiment_rate))
             intensity *= math.exp(-finance.embodied_gain(invest, before, p_finance.energy_embodiment))
-        new_productivity[i] = a
+        productivity[i] = a
         # energy
         intensity = energy.energy_intensity(intensity, p_energy.energy_efficiency_trend)
         if carbon_price != 0.0:
@@ -244,23 +248,14 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
         if firm_class[i] == SME or firm_class[i] == LARGE_PRIVATE:
             firm_class[i] = LARGE_PRIVATE if revenue[i] >= sme_revenue_limit else SME
         age[i] += 1
+        # the sums by market after the year, in row order within the chunk
+        by_market[0, m] += weight[i] * employment[i]
+        by_market[1, m] += weight[i] * employment[i] * productivity[i]
+        by_market[2, m] += weight[i] * rd_spending[i]
+        by_market[3, m] += weight[i] * revenue[i]
     fiscal[chunk] = spent
     patents[chunk] = expected
-
-
-@njit(cache=True, nogil=True)
-def commit_rows(start, stop, chunk, alive, weight, market_of, employment, productivity, new_productivity, rd_spending,
-                revenue, sums):
-    """Rows [start, stop): adopt this year's productivity; sums by market (employment, employment x
-    productivity, R&D, revenue) into sums[chunk]."""
-    for i in range(start, stop):
-        if alive[i]:
-            m = market_of[i]
-            productivity[i] = new_productivity[i]
-            sums[chunk, 0, m] += weight[i] * employment[i]
-            sums[chunk, 1, m] += weight[i] * employment[i] * productivity[i]
-            sums[chunk, 2, m] += weight[i] * rd_spending[i]
-            sums[chunk, 3, m] += weight[i] * revenue[i]
+    sums[chunk] = by_market
 
 
 # The year's inputs, in order: firm_rows' parameters between the chunk bounds and what firm_year computes.
@@ -295,14 +290,10 @@ def firm_year(*inputs, threads=1, market_of=None, workspace=None):
                                                                     "digital_stage", "revenue", "productivity", "n_markets",
                                                                     "n_industries"))),
         lambda: market_slots(market_of, weight, productivity, n_markets, threads, workspace), threads=threads)
-    new_productivity = array_in(workspace, "firm_year.productivity", n, productivity.dtype)
-    new_productivity[:] = productivity
     fiscal = partial_sums(n, N_LEVERS)
     patents = partial_sums(n)
-    run_chunks(firm_rows, n, *inputs, *market, *slots[1:], new_productivity, fiscal, patents, threads=threads)
     sums = partial_sums(n, 4, n_markets)
-    run_chunks(commit_rows, n, alive, weight, market_of, employment, productivity, new_productivity, rd_spending, revenue,
-               sums, threads=threads)
+    run_chunks(firm_rows, n, *inputs, *market, *slots[1:], fiscal, patents, sums, threads=threads)
     workers, technology, rd, sales = sums.sum(axis=0)
     technology_by_market = np.divide(technology, workers, out=np.zeros(n_markets), where=workers > 0.0)
     rd_by_market = np.divide(rd, sales, out=np.zeros(n_markets), where=sales > 0.0)
