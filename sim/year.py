@@ -19,9 +19,10 @@ technology from the peer table's copy of it (sim.rules.entry_exit.market_slots, 
 pass too), so that a firm's new productivity can be written in place.
 
 Why compiled: written as numpy column operations the year takes about a hundred passes over the
-columns; fused into one numba loop it takes two (the market facts and peer tables, then the firms). The rows are cut into fixed chunks run on threads
-(sim/parallel.py): rows are independent, each chunk sums into its own slot, and slots are added in
-chunk order, so the result is the same for any number of threads.
+columns; fused into one numba loop it takes two (the market facts and peer tables, then the
+firms). The rows are cut into fixed chunks run on threads (sim/parallel.py): rows are
+independent, each chunk sums into its own slot, and slots are added in chunk order, so the result
+is the same for any number of threads.
 """
 
 from __future__ import annotations
@@ -160,11 +161,12 @@ def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, indust
             ceiling = finance.soe_ceiling(p_finance.leverage_ceiling_soe, p_finance.leverage_ceiling_private, reform)
         stage = digital_stage[i]
         intensity = energy_intensity[i]
-        draw = uniform(key_digital, i, 0) if stage < N_STAGES - 1 else 1.0
-        peer_share = peers_above[ind * N_REGIONS + reg, stage] if stage < N_STAGES - 1 else 0.0
+        below_top = stage < N_STAGES - 1
+        draw = uniform(key_digital, i, 0) if below_top else 1.0
+        peer_share = peers_above[ind * N_REGIONS + reg, stage] if below_top else 0.0
         # most draws fail whatever the upgrade would cost and bring: those firms skip the working out
-        if stage < N_STAGES - 1 and not digital.out_of_reach(draw, peer_share, p_digital.digital_max_rate,
-                                                             p_digital.digital_peer_effect):
+        if below_top and not digital.out_of_reach(draw, peer_share, p_digital.digital_max_rate,
+                                                  p_digital.digital_peer_effect):
             cost = digital.upgrade_cost(revenue[i], labour_cost_index, p_digital.digital_cost_fixed, p_digital.digital_cost_share)
             gain = p_digital.digital_productivity_gain
             subsidy = lever(levers, DIGITAL_SUBSIDY, cls, reg, ind, rung)
@@ -278,8 +280,7 @@ def firm_year(*inputs, threads=1, market_of=None, workspace=None):
     productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
     lever in M RMB)."""
     named = dict(zip(FIRM_YEAR_INPUTS, inputs, strict=True))
-    alive, weight, productivity, employment, rd_spending, revenue = (
-        named[name] for name in ("alive", "weight", "productivity", "employment", "rd_spending", "revenue"))
+    alive, weight, productivity = (named[name] for name in ("alive", "weight", "productivity"))
     n_markets = named["n_markets"]
     n = alive.size
     if market_of is None:

@@ -68,6 +68,6 @@ def export_shares(propensity, revenue, weight, market, export_demand, workspace=
     row saved when they are close to this year's, as from one year to the next); the shares are
     the same with or without them."""
     size = np.multiply(weight, revenue, out=array_in(workspace, "trade.size", weight.size, np.result_type(weight, revenue)))
-    floor = None if factor is None or not factor.any() else fill_floor(factor, EXPORT_SHARE_CAP)
+    floor = None if factor is None else fill_floor(factor, EXPORT_SHARE_CAP)  # no floor (inf) where a factor is 0
     return fill_to_target(propensity, size, market, export_demand, cap=EXPORT_SHARE_CAP, out=out, floor=floor,
                           factor_out=factor)
