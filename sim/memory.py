@@ -4,10 +4,11 @@ glibc's malloc serves every block above 32 MB with its own mmap and returns it w
 is freed. A 52-million-firm run makes and frees such temporaries every year (a flag or a number
 per row: 50 to 500 MB each), so each one comes back as fresh pages that the kernel must zero and,
 on a virtual machine whose host backs a page only when it is first touched and takes freed pages
-back (free page reporting), that the host must supply again: about 3.5 s per GiB on the machine of
-benchmarks/README.md, a quarter of the run's time. With mmap turned off and the heap never
-trimmed, a freed block stays in the process and the next request of its size reuses it; the cost
-is that the process keeps its peak memory until it ends (the peak itself does not change).
+back (free page reporting), that the host must supply again: 3.6 s per GiB on the machine of
+benchmarks/README.md. With mmap turned off and the heap never trimmed, a freed block stays in the
+process and the next request of its size reuses it (there, the 52-million-firm run took 242 s
+instead of 328 s); the cost is that the process keeps its memory until it ends (its peak rose from
+8.7 to 9.2 GiB).
 
 Only glibc has these settings (mallopt); elsewhere nothing is changed.
 """
