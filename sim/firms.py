@@ -3,11 +3,17 @@
 Each row carries a `weight`: how many real firms it stands for (1.0 at full scale). Rows of dead
 firms are kept (alive = False, weight 0) and reused by entrants, so arrays are rarely resized.
 float32 holds firm state (enough for 7 significant digits); every aggregate sums in float64.
+
+Each column is a view of the first `rows` rows of a longer buffer (`reserved` rows). Entrants take
+the first dead rows, so the rows ever used stay near the largest live count; the passes over the
+columns go over those rows only, and the reserve past them is neither read nor, its pages never
+touched, backed by memory. Taking more rows moves the views' end; only past the reserve are the
+buffers copied into longer ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -81,45 +87,55 @@ class Firms:
     receivables: np.ndarray
 
     @classmethod
-    def empty(cls, capacity: int) -> "Firms":
-        firms = cls(**{name: np.zeros(capacity, dtype=spec[0]) for name, spec in FIRM_STATE.items()})
-        firms.productivity[:] = 1.0  # dead rows stay harmless in whole-column arithmetic
+    def empty(cls, rows: int, reserve: int | None = None) -> "Firms":
+        """`rows` dead rows, in buffers of max(rows, reserve) rows (zeroed lazily by the kernel)."""
+        reserved = max(rows, rows if reserve is None else int(reserve))
+        firms = cls(**{name: np.zeros(reserved, dtype=spec[0]) for name, spec in FIRM_STATE.items()})
+        firms._buffers = {name: column for name, column in firms.columns()}
+        firms._rows = 0
+        firms._use_rows(rows)
         return firms
 
     @property
     def capacity(self) -> int:
+        """Rows the columns hold (live and dead): the length of every pass over them."""
         return self.alive.shape[0]
 
+    @property
+    def reserved(self) -> int:
+        """Rows the buffers behind the columns hold."""
+        return self._buffers["alive"].shape[0]
+
     def columns(self):
-        return ((f.name, getattr(self, f.name)) for f in fields(self))
+        return ((name, getattr(self, name)) for name in FIRM_STATE)
 
     def bytes_per_firm(self) -> int:
         return sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values())
 
-    def grow(self, extra: int) -> None:
-        """Append `extra` dead rows (only when entrants outnumber free rows), one column at a time so
-        that the old columns are freed as the new ones are made."""
-        blank = Firms.empty(1)  # the value of a dead row in each column
-        for name in FIRM_STATE:
-            column = getattr(self, name)
-            grown = np.empty(column.size + extra, dtype=column.dtype)
-            grown[:column.size] = column
-            grown[column.size:] = getattr(blank, name)[0]
-            setattr(self, name, grown)
-            del column, grown
+    def _use_rows(self, rows: int) -> None:
+        """Columns of `rows` rows; rows new to them are dead rows (productivity 1, the rest 0)."""
+        if rows > self.reserved:  # one column at a time, so that old buffers are freed as new ones are made
+            reserved = max(rows, self.reserved + self.reserved // 4)
+            for name, column in list(self._buffers.items()):
+                grown = np.zeros(reserved, dtype=column.dtype)
+                grown[:self._rows] = column[:self._rows]
+                self._buffers[name] = grown
+                del column, grown
+        for name, column in self._buffers.items():
+            setattr(self, name, column[:rows])
+        self.productivity[self._rows:rows] = 1.0  # dead rows stay harmless in whole-column arithmetic
+        self._rows = rows
 
     def free_rows(self, count: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Indices of the first `count` dead rows for entrants (ascending), growing the arrays if
-        needed; into `out` (int64, at least `count` long) when given."""
+        """Indices of the first `count` dead rows for entrants (ascending), taking rows past the
+        columns' end if needed; into `out` (int64, at least `count` long) when given."""
         out = np.empty(count, dtype=np.int64) if out is None else out[:count]
         found = first_dead_rows(self.alive, out)
         if found < count:
-            self.grow(max(count - found, self.capacity // 4))
-            first_dead_rows(self.alive, out)
+            start = self.capacity
+            self._use_rows(start + count - found)
+            out[found:] = np.arange(start, self.capacity)
         return out
-
-    def copy(self) -> "Firms":
-        return Firms(**{name: column.copy() for name, column in self.columns()})
 
 
 @njit(cache=True, nogil=True)

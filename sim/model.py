@@ -162,9 +162,17 @@ class IndustryModel(mesa.Model):
         self.market_industry = market_industry
 
         f = self.firms
-        # Each row's market: kept from year to year, changed only where an entrant takes a row (_enter);
-        # one byte a row when the markets allow, as every pass over the rows reads it.
-        self.market_of = market_of = self._markets().astype(np.uint8 if self.n_markets <= 256 else np.intp)
+        # The model's own row columns, as long as the firm columns (views of buffers of the firms'
+        # reserve, sim.firms; _fit_row_columns): each row's market, kept from year to year and changed
+        # only where an entrant takes a row (_enter), one byte a row when the markets allow, as every
+        # pass over the rows reads it; last year's illiquidity; the labour-cost factor of firms that
+        # moved inland (regional_transfer).
+        self._row_columns = {"market_of": (np.uint8 if self.n_markets <= 256 else np.intp, 0), "illiquid": (np.bool_, False),
+                             "wage_factor": (np.float64, 1.0)}
+        self._row_buffers: dict[str, np.ndarray] = {}
+        self._fit_row_columns()
+        market_of = self.market_of
+        market_of[:] = self._markets()
         sums = market_sums_2012(market_of, f.alive, f.weight, f.revenue, f.export_share, f.employment, f.productivity,
                                 f.rd_spending, self.n_markets)  # one pass: no column-sized temporaries
         self.demand, self.export_demand = sums[0], sums[1]
@@ -181,8 +189,6 @@ class IndustryModel(mesa.Model):
             wages = self.wage * (productivity / self.market_productivity[-1][market_of[rows]]) ** params["wage_productivity_elasticity"]
             f.competitiveness[rows] = -np.log((1.0 + params["markup"]) * wages / productivity) + params["quality_weight"] * np.log1p(
                 f.patent_stock[rows] / np.maximum(f.revenue[rows], 1e-6))
-        self.illiquid = np.zeros(f.capacity, dtype=bool)
-        self.wage_factor = np.ones(f.capacity)  # labour-cost factor of firms that moved inland (regional_transfer)
         self.workspace = Workspace()  # the passes' temporaries, kept from year to year
         self.export_factor = np.zeros(self.n_markets)  # last year's export-share scale factors (trade.export_shares)
         self.initial_firms = float(np.sum(f.weight[f.alive], dtype=np.float64))
@@ -191,6 +197,21 @@ class IndustryModel(mesa.Model):
         self._record(entries=0.0, exits=0.0, patents=self._patents_2012(), price_change=1.0, growth_input=self.calibration.above_scale_va_growth)
 
     # ------------------------------------------------------------------ helpers
+    def _fit_row_columns(self) -> None:
+        """illiquid, wage_factor and market_of as long as the firm columns, in buffers as long as the
+        firms' reserve (grown, and the new rows set to their dead-row value, with the firms')."""
+        f = self.firms
+        for name, (dtype, blank) in self._row_columns.items():
+            held = self._row_buffers.get(name)
+            used = 0 if held is None else getattr(self, name).size
+            if held is None or held.size != f.reserved:
+                grown = np.zeros(f.reserved, dtype=dtype)
+                grown[:used] = held[:used] if held is not None else blank
+                held = self._row_buffers[name] = grown
+                del grown
+            held[used:f.capacity] = blank
+            setattr(self, name, held[:f.capacity])
+
     def _markets(self) -> np.ndarray:
         return self.firms.industry.astype(np.intp) * N_SEGMENTS + self.firms.emerging
 
@@ -348,9 +369,7 @@ class IndustryModel(mesa.Model):
             new_market, peers = new_market[has_peer], peers[has_peer]
         rows = f.free_rows(new_market.size, self.workspace.array("entry.rows", new_market.size, np.int64))
         if f.capacity != self.illiquid.size:
-            self.illiquid = np.concatenate([self.illiquid, np.zeros(f.capacity - self.illiquid.size, dtype=bool)])
-            self.wage_factor = np.concatenate([self.wage_factor, np.ones(f.capacity - self.wage_factor.size)])
-            self.market_of = np.concatenate([self.market_of, np.zeros(f.capacity - self.market_of.size, dtype=self.market_of.dtype)])
+            self._fit_row_columns()
         entered = partial_sums(rows.size)
         floor = self.calibration.entrant_floor_revenue
         entry_exit.place_entrants(

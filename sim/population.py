@@ -115,9 +115,10 @@ def _strata(out, count_real: int, lo: float, hi: float, stratum_mean) -> float:
     return count_real / rows
 
 
-# Rows allocated per row of 2012: room for entrants, which take dead rows first. Growing the columns
+# Rows reserved per row of 2012: room for entrants, which take dead rows first. Growing the buffers
 # later copies every column into fresh memory (in the 52-million-firm run, about 14 s on this
-# machine); rows never used cost almost nothing (the columns are zeroed by the kernel on first touch).
+# machine); reserved rows never used cost nothing (sim.firms: the passes stop at the rows in use, and
+# the kernel backs a page only when it is first written).
 CAPACITY_HEADROOM = 1.3
 COVERAGES = ("industrial", "all_enterprises")
 
@@ -196,7 +197,7 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
         blocks.append((census, body, body_rows, band_rows, micro_rows))
     starts = np.cumsum([0] + [census + body_rows + band_rows + micro_rows for census, _, body_rows, band_rows, micro_rows in blocks])
     n = int(starts[-1])
-    firms = Firms.empty(int(n * CAPACITY_HEADROOM) + 64)
+    firms = Firms.empty(n, reserve=int(n * CAPACITY_HEADROOM) + 64)
     rows = slice(0, n)
     revenue, weight, industry = np.empty(n), np.empty(n), firms.industry[rows]
     band_floor = params["band_floor_revenue"]
