@@ -52,7 +52,9 @@ print(json.dumps({
     "build_s": built - imported, "simulate_s": finished - built, "total_s": finished - started,
     "firm_years_per_s": firm_years / (finished - built),
     "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "state_bytes_per_firm": sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values()),
+    # every column a row holds: the firm state and the model's own row columns (market, illiquidity, labour-cost factor)
+    "state_bytes_per_firm": sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values())
+                            + sum(np.dtype(dtype).itemsize for dtype, _ in model._row_columns.values()),
 }))
 """
 

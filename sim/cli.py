@@ -184,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`sim run ... | head -1`): what it wanted it has; stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that the exit's flush of stdout cannot fail again
+        return 141  # as a process killed by SIGPIPE reports itself to the shell
     except Exception as error:  # an internal error: one line, exit 1; SIM_DEBUG=1 shows the traceback
         import os
         import traceback

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from sim.memory import touch_pages
+
 # name: (dtype, unit, description). The only place the firm state is declared.
 FIRM_STATE: dict[str, tuple[type, str, str]] = {
     "alive": (np.bool_, "1", "row holds a live firm"),
@@ -122,6 +124,7 @@ class Firms:
                 self._buffers[name] = grown
                 del column, grown
         for name, column in self._buffers.items():
+            touch_pages(column[self._rows:rows])
             setattr(self, name, column[:rows])
         self.productivity[self._rows:rows] = 1.0  # dead rows stay harmless in whole-column arithmetic
         self._rows = rows

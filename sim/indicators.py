@@ -214,7 +214,7 @@ def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equip
         nominal = over(table, Q_PANEL_VA) / over(table, Q_PANEL_PREVIOUS)
         growth = 100.0 * (nominal / context.price_change - 1.0)
     rd_mfg = over(table, Q_RD, ABOVE, MANUFACTURING)
-    candidates = largest_candidates(f.revenue, f.alive, f.industry, manufacturing, TOP_N)  # a short list holding the largest
+    candidates = largest_candidates(f.revenue, f.alive, f.industry, manufacturing, TOP_N, threads)  # a short list holding the largest
     rows, counted = top_of(f.revenue, f.weight, candidates, TOP_N)
     assets = f.capital[rows].astype(np.float64) + f.cash[rows] + f.receivables[rows]
     mean_log = lambda bit: over(table, Q_LOG_PRODUCTIVITY, ABOVE, bit) / over(table, Q_FIRMS, ABOVE, bit)

@@ -22,11 +22,12 @@ from sim import levers as lever_module
 from sim.levers import INNOVATION_CENTERS, N_LEVERS, REGIONAL_TRANSFER, RELOCATION, TRADE_SHOCK, LeverSchedule
 from sim.parallel import Workspace, concurrently, default_threads, partial_sums
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
-from sim.memory import keep_freed_memory
+from sim.memory import keep_freed_memory, touch_pages
 from sim.population import build_population
 from sim.randomness import stream, stream_key
 from sim.rules import (digital, energy, entry_exit, finance, innovation, ladder, location, market, parameters_for, production,
                        trade)
+from sim.weighted import weighted_sum
 from sim.year import firm_year
 
 N_SEGMENTS = len(taxonomy.SEGMENTS)
@@ -209,6 +210,7 @@ class IndustryModel(mesa.Model):
                 grown[:used] = held[:used] if held is not None else blank
                 held = self._row_buffers[name] = grown
                 del grown
+            touch_pages(held[used:f.capacity])
             held[used:f.capacity] = blank
             setattr(self, name, held[:f.capacity])
 
@@ -219,12 +221,12 @@ class IndustryModel(mesa.Model):
         """China's manufacturing value added now (trillion RMB)."""
         f = self.firms
         manufacturing = self.industries["manufacturing"][f.industry]
-        return float(np.sum(np.where(f.alive & manufacturing, f.weight * f.value_added.astype(np.float64), 0.0))) / 1e6
+        return weighted_sum(f.alive & manufacturing, f.weight, f.value_added, self.threads) / 1e6
 
     def _patents_2012(self) -> float:
         f = self.firms
         above = f.alive & (f.revenue >= self.params["threshold_revenue"])
-        return float(np.sum(np.where(above, f.weight * f.rd_spending.astype(np.float64), 0.0)) * self.calibration.patent_yield)
+        return weighted_sum(above, f.weight, f.rd_spending, self.threads) * self.calibration.patent_yield
 
     def _firms_in_market(self, market_of) -> np.ndarray:
         f = self.firms

@@ -32,6 +32,7 @@ from scipy import optimize, special
 from sim import taxonomy
 from sim.calibration_data import load_initial_state, load_targets
 from sim.firms import Firms
+from sim.memory import touch_pages
 from sim.randomness import stream
 from sim.rules.innovation import MAX_RD_PROPENSITY
 from sim.weighted import fill_caps, fill_floor, fill_shares_at, fill_to_target, top_rows
@@ -199,7 +200,7 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     n = int(starts[-1])
     firms = Firms.empty(n, reserve=int(n * CAPACITY_HEADROOM) + 64)
     rows = slice(0, n)
-    revenue, weight, industry = np.empty(n), np.empty(n), firms.industry[rows]
+    revenue, weight, industry = touch_pages(np.empty(n)), touch_pages(np.empty(n)), firms.industry[rows]
     band_floor = params["band_floor_revenue"]
     band_mean = lambda lo, hi: band_floor * (band_ratio**hi - band_ratio**lo) / (np.log(band_ratio) * (hi - lo))
     for i, (census, body, body_rows, band_rows, micro_rows) in enumerate(blocks):
@@ -231,7 +232,7 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     above_scale = revenue >= threshold
     # Two scratch columns carry the draws and temporaries from section to section (the 52-million-
     # firm build holds only the arrays it still needs, and fresh memory is slow to come by).
-    scratch, other = np.empty(n), np.empty(n)
+    scratch, other = touch_pages(np.empty(n)), touch_pages(np.empty(n))
 
     # --- region and ownership class (the region drawn as rng.choice(p=...) draws it: random() in the cdf)
     cdf = np.cumsum(np.asarray(assume["region_shares"]) / sum(assume["region_shares"]))

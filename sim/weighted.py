@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.parallel import chunk_count, run_chunks
+
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     order = np.argsort(values)
@@ -40,37 +42,60 @@ def top_of(revenue, weight, candidates, top_n) -> tuple[np.ndarray, np.ndarray]:
     return biggest[used], counted[used]
 
 
-def largest_candidates(values, alive, group, in_group, count) -> np.ndarray:
+def largest_candidates(values, alive, group, in_group, count, threads=None) -> np.ndarray:
     """Rows (ascending) of live rows whose group is flagged, among them every row with one of the
     `count` largest values: those whose top 16 bits (sign, exponent and 7 bits of mantissa for
     float32, 4 for float64: ordered as the values are, for values >= 0) reach the bucket of the
-    count-th largest. A short list for top_of in place of every eligible row."""
+    count-th largest. A short list for top_of in place of every eligible row. Two passes over the
+    rows in chunks on `threads` threads (a histogram of the buckets per chunk, then each chunk's
+    rows at its offset): integer counts, so the same rows for any number of threads."""
     bits, shift = (values.view(np.int32), 16) if values.dtype == np.float32 else (values.view(np.int64), 48)
-    return _largest_candidates(bits, shift, alive, group, in_group, count)
+    histograms = np.zeros((chunk_count(bits.size, CANDIDATE_CHUNK_ROWS), CANDIDATE_BUCKETS), dtype=np.int64)
+    run_chunks(_bucket_histogram_rows, bits.size, bits, shift, alive, group, in_group, histograms, threads=threads,
+               chunk_rows=CANDIDATE_CHUNK_ROWS)
+    cut = _cut_bucket(histograms.sum(axis=0), count)
+    in_chunk = histograms[:, cut:].sum(axis=1)
+    offsets = np.concatenate([[0], np.cumsum(in_chunk)]).astype(np.int64)
+    rows = np.empty(int(offsets[-1]), dtype=np.int64)
+    run_chunks(_candidate_rows, bits.size, bits, shift, alive, group, in_group, cut, offsets, rows, threads=threads,
+               chunk_rows=CANDIDATE_CHUNK_ROWS)
+    return rows
+
+
+CANDIDATE_BUCKETS = 1 << 15  # the top 16 bits of a value >= 0
+CANDIDATE_CHUNK_ROWS = 1 << 21  # long chunks: a histogram (256 kB) per chunk
+
+
+@njit(cache=True, nogil=True)
+def _bucket_histogram_rows(start, stop, chunk, bits, shift, alive, group, in_group, histograms):
+    """Rows [start, stop) of largest_candidates: live flagged rows by bucket into histograms[chunk]."""
+    histogram = np.zeros(histograms.shape[1], dtype=np.int64)
+    for i in range(start, stop):
+        if alive[i] and in_group[group[i]]:
+            histogram[max(bits[i] >> shift, 0)] += 1
+    histograms[chunk] = histogram
 
 
 @njit(cache=True)
-def _largest_candidates(bits, shift, alive, group, in_group, count):
-    histogram = np.zeros(1 << 15, dtype=np.int64)
-    for i in range(bits.size):
-        if alive[i] and in_group[group[i]]:
-            histogram[max(bits[i] >> shift, 0)] += 1
-    cut, total = 0, 0
+def _cut_bucket(histogram, count):
+    """The highest bucket at or above which `count` rows lie (0 when fewer rows)."""
+    total = 0
     for b in range(histogram.size - 1, -1, -1):
         total += histogram[b]
         if total >= count:
-            cut = b
-            break
-    size = 0
-    for b in range(cut, histogram.size):
-        size += histogram[b]
-    rows = np.empty(size, dtype=np.int64)
-    j = 0
-    for i in range(bits.size):
+            return b
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def _candidate_rows(start, stop, chunk, bits, shift, alive, group, in_group, cut, offsets, rows):
+    """Rows [start, stop) of largest_candidates: live flagged rows at or above the cut bucket, in
+    order, from rows[offsets[chunk]]."""
+    j = offsets[chunk]
+    for i in range(start, stop):
         if alive[i] and in_group[group[i]] and max(bits[i] >> shift, 0) >= cut:
             rows[j] = i
             j += 1
-    return rows
 
 
 def fill_to_target(raw, size, group, target, cap, rounds=50, out=None, floor=None, factor_out=None) -> np.ndarray:
@@ -246,6 +271,20 @@ def _fill_shares(raw, group, capped, factor, cap, rows, share):
     for j in range(share.size):
         i = j if rows is None else rows[j]
         share[j] = cap_of_share[0] if capped[i] else min(raw[i] * scale[group[i]], cap_of_share[0])
+
+
+def weighted_sum(mask, weight, values, threads=None) -> float:
+    """sum(where(mask, weight * values, 0)) in float64: numpy's pairwise sum of the same products,
+    formed in one pass on `threads` threads instead of three whole-column temporaries."""
+    products = np.empty(mask.size)
+    run_chunks(_masked_products_rows, mask.size, mask, weight, values, products, threads=threads)
+    return float(np.sum(products))
+
+
+@njit(cache=True, nogil=True)
+def _masked_products_rows(start, stop, chunk, mask, weight, values, products):
+    for i in range(start, stop):
+        products[i] = np.float64(weight[i]) * np.float64(values[i]) if mask[i] else 0.0
 
 
 def group_sum(values: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:

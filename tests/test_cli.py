@@ -78,3 +78,13 @@ def test_assumptions_lists_labelled_assumptions():
     result = sim("assumptions")
     assert result.returncode == 0
     assert "labour_cost_2012" in result.stdout and "industry_co2_2012" in result.stdout
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly():
+    """`sim assumptions | head -1`: no traceback and no 'internal error' when the pipe closes."""
+    process = subprocess.Popen([sys.executable, "-m", "sim", "assumptions"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               bufsize=0)
+    process.stdout.close()  # the reader is gone before the command writes
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert stderr == ""

@@ -17,3 +17,28 @@ def test_glibc_accepts_the_settings_and_large_blocks_still_work():
     del block
     again = np.zeros(5 << 20)  # a freed block handed out again must still read as zeros
     assert again.sum() == 0.0
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * 4096
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="reads the resident size from /proc")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_touch_pages_backs_every_page_and_changes_no_value(threads):
+    import mmap
+
+    from sim.memory import touch_pages
+
+    size = 48 << 20
+    region = mmap.mmap(-1, size)  # fresh anonymous pages: none resident until written
+    array = np.frombuffer(region, dtype=np.float64)
+    before = resident_bytes()
+    assert touch_pages(array, threads) is array
+    assert resident_bytes() - before >= 0.95 * size
+    assert not array.any()
+    small = np.arange(10.0)
+    np.testing.assert_array_equal(touch_pages(small, threads), np.arange(10.0))  # below the size worth touching: untouched
+    del array
+    region.close()

@@ -5,7 +5,8 @@ import pytest
 from numba import njit
 
 from sim.population import _flag_by_value_share, _size_rank
-from sim.weighted import fill_caps, fill_floor, fill_shares_at, fill_to_target, top_of, top_rows
+from sim import weighted
+from sim.weighted import fill_caps, fill_floor, fill_shares_at, fill_to_target, largest_candidates, top_of, top_rows
 
 
 @njit
@@ -87,6 +88,28 @@ def test_top_rows_take_the_rows_and_order_of_a_scan_of_every_eligible_row():
             for got, expected in zip(top_rows(revenue, weight, eligible, top_n),
                                      top_of(revenue, weight, np.flatnonzero(eligible), top_n)):
                 assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_largest_candidates_are_the_flagged_rows_of_the_top_buckets_for_any_chunks_and_threads(monkeypatch, dtype):
+    rng = np.random.default_rng(8)
+    values = np.exp(4 * rng.standard_normal(300_000)).astype(dtype)
+    values[:50] = 0.0
+    alive = rng.random(values.size) < 0.8
+    group = rng.integers(0, 6, values.size).astype(np.uint8)
+    in_group = np.array([True, False, True, True, False, True])
+    flagged = alive & in_group[group]
+    bits, shift = (values.view(np.int32), 16) if dtype == np.float32 else (values.view(np.int64), 48)
+    buckets = np.maximum(bits >> shift, 0)
+    for count in (1, 500, 10**7):
+        ranked = np.sort(buckets[flagged])[::-1]
+        cut = ranked[count - 1] if count <= ranked.size else 0
+        expected = np.flatnonzero(flagged & (buckets >= cut))
+        assert np.all(np.isin(np.argsort(np.where(flagged, values, -1))[::-1][:min(count, flagged.sum())], expected))
+        for chunk_rows in (1 << 21, 7_001):
+            monkeypatch.setattr(weighted, "CANDIDATE_CHUNK_ROWS", chunk_rows)
+            for threads in (1, 2):
+                np.testing.assert_array_equal(largest_candidates(values, alive, group, in_group, count, threads), expected)
 
 
 def test_high_tech_flags_are_those_of_a_stable_sort_of_every_row():
