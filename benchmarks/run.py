@@ -124,6 +124,10 @@ def main() -> None:
     # depends on the number of years).
     mesa_last_year = {10_000: 2016 if args.quick else 2035, 100_000: 2013 if args.quick else 2016, 1_000_000: 2013}
     copy = child(COPY_CHILD)
+    # numba compiles the rules on their first use after a change (about 20 s, cached on disk after):
+    # a short run first, so that no timed run pays for it (in a fresh clone, the 10-thousand-firm run
+    # would). Coverage all_enterprises at this scale makes columns large enough for every kernel.
+    child(SIM_CHILD, 0.05, 2014, "all_enterprises")
     scale_of = scale_for_rows()
     rows = []
     for size in sizes:
