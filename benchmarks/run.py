@@ -31,11 +31,9 @@ SIZES = (10_000, 100_000, 1_000_000)
 SIM_CHILD = r"""
 import json, resource, sys, time
 started = time.perf_counter()
-from sim.firms import FIRM_STATE
 from sim.macro import build_macro
 from sim.model import IndustryModel
 from sim.parameters import resolve
-import numpy as np
 scale, last_year, coverage = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 imported = time.perf_counter()
 model = IndustryModel(resolve(), build_macro(), seed=1, scale=scale, coverage=coverage)
@@ -52,9 +50,7 @@ print(json.dumps({
     "build_s": built - imported, "simulate_s": finished - built, "total_s": finished - started,
     "firm_years_per_s": firm_years / (finished - built),
     "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    # every column a row holds: the firm state and the model's own row columns (market, illiquidity, labour-cost factor)
-    "state_bytes_per_firm": sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values())
-                            + sum(np.dtype(dtype).itemsize for dtype, _ in model._row_columns.values()),
+    "state_bytes_per_firm": model.firms.bytes_per_firm(),  # every row column: the firm state and the model's own
 }))
 """
 

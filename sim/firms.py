@@ -8,7 +8,8 @@ Each column is a view of the first `rows` rows of a longer buffer (`reserved` ro
 the first dead rows, so the rows ever used stay near the largest live count; the passes over the
 columns go over those rows only, and the reserve past them is neither read nor, its pages never
 touched, backed by memory. Taking more rows moves the views' end; only past the reserve are the
-buffers copied into longer ones.
+buffers copied into longer ones. Other per-row columns (the model's) join through `attach` and
+follow the same rows.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ FIRM_STATE: dict[str, tuple[type, str, str]] = {
 }
 
 
+DEAD_ROW = {"productivity": 1.0}  # a dead row's value where it is not 0: harmless in whole-column arithmetic
+
+
 @dataclass
 class Firms:
     """Columns of the firm population. Construct with :meth:`empty`."""
@@ -94,9 +98,21 @@ class Firms:
         reserved = max(rows, rows if reserve is None else int(reserve))
         firms = cls(**{name: np.zeros(reserved, dtype=spec[0]) for name, spec in FIRM_STATE.items()})
         firms._buffers = {name: column for name, column in firms.columns()}
+        firms._blanks = {name: DEAD_ROW.get(name, 0) for name in FIRM_STATE}
         firms._rows = 0
         firms._use_rows(rows)
         return firms
+
+    def attach(self, name: str, dtype, blank=0) -> np.ndarray:
+        """A further per-row column `name` (attribute of that name), `blank` in every row, that
+        follows the rows in use and the reserve as the firm columns do; returns it."""
+        if name in self._buffers:
+            raise ValueError(f"row column {name!r} already exists")
+        self._buffers[name] = np.zeros(self.reserved, dtype=dtype)
+        self._blanks[name] = blank
+        rows, self._rows = self._rows, 0
+        self._use_rows(rows, only=(name,))
+        return getattr(self, name)
 
     @property
     def capacity(self) -> int:
@@ -112,10 +128,11 @@ class Firms:
         return ((name, getattr(self, name)) for name in FIRM_STATE)
 
     def bytes_per_firm(self) -> int:
-        return sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values())
+        """Bytes a row holds over every column, attached ones included."""
+        return sum(column.itemsize for column in self._buffers.values())
 
-    def _use_rows(self, rows: int) -> None:
-        """Columns of `rows` rows; rows new to them are dead rows (productivity 1, the rest 0)."""
+    def _use_rows(self, rows: int, only=None) -> None:
+        """Columns (`only` those named) of `rows` rows; rows new to them are dead rows."""
         if rows > self.reserved:  # one column at a time, so that old buffers are freed as new ones are made
             reserved = max(rows, self.reserved + self.reserved // 4)
             for name, column in list(self._buffers.items()):
@@ -123,10 +140,12 @@ class Firms:
                 grown[:self._rows] = column[:self._rows]
                 self._buffers[name] = grown
                 del column, grown
-        for name, column in self._buffers.items():
+        for name in self._buffers if only is None else only:
+            column = self._buffers[name]
             touch_pages(column[self._rows:rows])
+            if self._blanks[name] != 0:
+                column[self._rows:rows] = self._blanks[name]
             setattr(self, name, column[:rows])
-        self.productivity[self._rows:rows] = 1.0  # dead rows stay harmless in whole-column arithmetic
         self._rows = rows
 
     def free_rows(self, count: int, out: np.ndarray | None = None) -> np.ndarray:

@@ -22,7 +22,7 @@ from sim import levers as lever_module
 from sim.levers import INNOVATION_CENTERS, N_LEVERS, REGIONAL_TRANSFER, RELOCATION, TRADE_SHOCK, LeverSchedule
 from sim.parallel import Workspace, concurrently, default_threads, partial_sums
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
-from sim.memory import keep_freed_memory, touch_pages
+from sim.memory import keep_freed_memory
 from sim.population import build_population
 from sim.randomness import stream, stream_key
 from sim.rules import (digital, energy, entry_exit, finance, innovation, ladder, location, market, parameters_for, production,
@@ -163,15 +163,13 @@ class IndustryModel(mesa.Model):
         self.market_industry = market_industry
 
         f = self.firms
-        # The model's own row columns, as long as the firm columns (views of buffers of the firms'
-        # reserve, sim.firms; _fit_row_columns): each row's market, kept from year to year and changed
-        # only where an entrant takes a row (_enter), one byte a row when the markets allow, as every
-        # pass over the rows reads it; last year's illiquidity; the labour-cost factor of firms that
-        # moved inland (regional_transfer).
-        self._row_columns = {"market_of": (np.uint8 if self.n_markets <= 256 else np.intp, 0), "illiquid": (np.bool_, False),
-                             "wage_factor": (np.float64, 1.0)}
-        self._row_buffers: dict[str, np.ndarray] = {}
-        self._fit_row_columns()
+        # The model's own row columns, kept with the firm columns (sim.firms.Firms.attach): each row's
+        # market, kept from year to year and changed only where an entrant takes a row (_enter), one
+        # byte a row when the markets allow, as every pass over the rows reads it; last year's
+        # illiquidity; the labour-cost factor of firms that moved inland (regional_transfer).
+        f.attach("market_of", np.uint8 if self.n_markets <= 256 else np.intp)
+        f.attach("illiquid", np.bool_)
+        f.attach("wage_factor", np.float64, 1.0)
         market_of = self.market_of
         market_of[:] = self._markets()
         sums = market_sums_2012(market_of, f.alive, f.weight, f.revenue, f.export_share, f.employment, f.productivity,
@@ -198,21 +196,9 @@ class IndustryModel(mesa.Model):
         self._record(entries=0.0, exits=0.0, patents=self._patents_2012(), price_change=1.0, growth_input=self.calibration.above_scale_va_growth)
 
     # ------------------------------------------------------------------ helpers
-    def _fit_row_columns(self) -> None:
-        """illiquid, wage_factor and market_of as long as the firm columns, in buffers as long as the
-        firms' reserve (grown, and the new rows set to their dead-row value, with the firms')."""
-        f = self.firms
-        for name, (dtype, blank) in self._row_columns.items():
-            held = self._row_buffers.get(name)
-            used = 0 if held is None else getattr(self, name).size
-            if held is None or held.size != f.reserved:
-                grown = np.zeros(f.reserved, dtype=dtype)
-                grown[:used] = held[:used] if held is not None else blank
-                held = self._row_buffers[name] = grown
-                del grown
-            touch_pages(held[used:f.capacity])
-            held[used:f.capacity] = blank
-            setattr(self, name, held[:f.capacity])
+    market_of = property(lambda self: self.firms.market_of, doc="each row's market (a row column of the firms)")
+    illiquid = property(lambda self: self.firms.illiquid, doc="whether the row's firm ran out of cash last year")
+    wage_factor = property(lambda self: self.firms.wage_factor, doc="labour-cost factor of the row (1, or the regional wage ratio)")
 
     def _markets(self) -> np.ndarray:
         return self.firms.industry.astype(np.intp) * N_SEGMENTS + self.firms.emerging
@@ -370,8 +356,6 @@ class IndustryModel(mesa.Model):
             has_peer = peers >= 0
             new_market, peers = new_market[has_peer], peers[has_peer]
         rows = f.free_rows(new_market.size, self.workspace.array("entry.rows", new_market.size, np.int64))
-        if f.capacity != self.illiquid.size:
-            self._fit_row_columns()
         entered = partial_sums(rows.size)
         floor = self.calibration.entrant_floor_revenue
         entry_exit.place_entrants(

@@ -34,6 +34,19 @@ def test_entrants_take_dead_rows_first_then_rows_past_the_end():
     assert all(column.size == 8 and column.dtype == np.dtype(FIRM_STATE[name][0]) for name, column in firms.columns())
 
 
+def test_attached_columns_follow_the_rows_and_the_reserve():
+    firms = Firms.empty(3, reserve=4)
+    factor = firms.attach("factor", np.float64, 1.0)
+    np.testing.assert_array_equal(factor, [1.0, 1.0, 1.0])
+    with pytest.raises(ValueError):
+        firms.attach("factor", np.float64)
+    firms.alive[:] = True
+    firms.factor[:] = 2.0
+    firms.free_rows(3)  # one row within the reserve, then past it
+    np.testing.assert_array_equal(firms.factor, [2.0, 2.0, 2.0, 1.0, 1.0, 1.0])
+    assert firms.bytes_per_firm() == sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values()) + 8
+
+
 @pytest.mark.parametrize("headroom", [1.0, 3.0])
 def test_the_reserve_changes_no_result(monkeypatch, headroom):
     """No reserve (the buffers grow as entrants come) or a large one: the same run, bit for bit."""
