@@ -2,7 +2,8 @@
 
 Every figure the model is calibrated to (calibration/targets.csv) and every policy lever it
 offers (calibration/lever_sources.csv) must be traceable to a verbatim sentence in the source
-documents, which live in ../shared/documents relative to the repository root.
+documents, which the repository ships in calibration/documents/ (a copy of the team's shared documents,
+so that a user's clone needs nothing beside it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = REPO.parent / "shared" / "documents"
+DOCS = REPO / "calibration" / "documents"
 TARGETS = REPO / "calibration" / "targets.csv"
 LEVER_SOURCES = REPO / "calibration" / "lever_sources.csv"
 
@@ -64,6 +65,19 @@ def _lever_rows() -> list[dict[str, str]]:
 def test_documents_present():
     assert DOCS.is_dir(), f"source documents not found at {DOCS}"
     assert any(DOCS.glob("*.txt")), f"no .txt documents in {DOCS}"
+
+
+def test_a_clone_needs_nothing_beside_it():
+    """The documents ship inside the repository, and no code, test or build file reads a folder
+    beside the clone (a user's clone has none)."""
+    assert DOCS.resolve().is_relative_to(REPO.resolve())
+    cited = {row["document"] for row in _targets()} | {row["document"] for row in _lever_rows()}
+    assert cited and all((DOCS / name).is_file() for name in cited)
+    beside = "sha" + "red"  # the team's folder beside a checkout, spelt so that this file does not name it
+    outside = re.compile(rf"\.\./{beside}|parents?\b[^\n]*[\"']{beside}[\"']")
+    sources = [*REPO.joinpath("sim").rglob("*.py"), *REPO.joinpath("tests").rglob("*.py"), REPO / "Makefile"]
+    offenders = [str(path.relative_to(REPO)) for path in sources if outside.search(path.read_text(encoding="utf-8"))]
+    assert not offenders, offenders
 
 
 # ------------------------------------------------------------------ targets.csv
