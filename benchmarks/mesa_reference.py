@@ -103,6 +103,7 @@ upgrade_cost, upgrade_probability = plain(digital.upgrade_cost), plain(digital.u
 peer_share_table = plain(digital.peer_share_table)
 credit_room, finance_year, embodied_gain = plain(finance.credit_room), plain(finance.finance_year), plain(finance.embodied_gain)
 net_worth, exits = plain(finance.net_worth), plain(entry_exit.exits)
+receivable_days_of = plain(finance.receivable_days_of)
 energy_intensity, energy_use, carbon_intensity = plain(energy.energy_intensity), plain(energy.energy_use), plain(energy.carbon_intensity)
 promote = plain(ladder.promote)
 
@@ -189,7 +190,7 @@ class FirmAgent(mesa.Agent):
                     self.cash -= from_cash
                     self.debt += cost - from_cash
         # finance: profit, tax, receivables, investment under the credit ceiling; embodied technical change
-        days = pf.receivable_days + (pf.overdue_days_sme if self.firm_class == SME else 0.0)
+        days = receivable_days_of(pf.receivable_days, pf.overdue_days_sme, self.firm_class == SME, 0.0)
         desired = m.capital_to_revenue[ind] * revenue * (1.0 + m.demand_growth[mk])
         before = self.capital
         (self.capital, self.cash, self.debt, self.receivables, investment, _, _, self.illiquid) = finance_year(

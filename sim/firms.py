@@ -8,20 +8,22 @@ Each column is a view of the first `rows` rows of a longer buffer (`reserved` ro
 the first dead rows, so the rows ever used stay near the largest live count; the passes over the
 columns go over those rows only, and the reserve past them is neither read nor, its pages never
 touched, backed by memory. Taking more rows moves the views' end; only past the reserve are the
-buffers copied into longer ones. Other per-row columns (the model's) join through `attach` and
-follow the same rows.
+buffers copied into longer ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
 from sim.memory import touch_pages
 
-# name: (dtype, unit, description). The only place the firm state is declared.
+# name: (dtype, unit, description). The only place the per-row state is declared: the firm's own
+# state, then the model's columns of a row (its market, last year's illiquidity, the labour-cost
+# factor of a firm that moved inland). The dataclass `Firms` and the bundle the compiled rules take
+# (`FirmColumns`) are both generated from it.
 FIRM_STATE: dict[str, tuple[type, str, str]] = {
     "alive": (np.bool_, "1", "row holds a live firm"),
     "weight": (np.float32, "firms", "real firms this row stands for"),
@@ -52,67 +54,40 @@ FIRM_STATE: dict[str, tuple[type, str, str]] = {
     "cash": (np.float32, "M RMB", "cash and deposits"),
     "debt": (np.float32, "M RMB", "interest-bearing debt"),
     "receivables": (np.float32, "M RMB", "accounts receivable, overdue ones included"),
+    # the model's columns of a row
+    "market_of": (np.uint8, "code", "market: industry x segments + emerging (sim.taxonomy.market_index); one byte, "
+                                    "as every pass reads it (at most 256 markets)"),
+    "illiquid": (np.bool_, "1", "ran out of cash last year (exits at the start of this one)"),
+    "wage_factor": (np.float64, "1", "labour-cost factor: 1, or the regional wage ratio of a firm that moved inland"),
 }
 
 
-DEAD_ROW = {"productivity": 1.0}  # a dead row's value where it is not 0: harmless in whole-column arithmetic
+DEAD_ROW = {"productivity": 1.0, "wage_factor": 1.0}  # a dead row's value where it is not 0: harmless in whole-column arithmetic
+
+# The firm columns as one argument of the compiled rules (sim/year.py, sim/rules/): a namedtuple
+# bound at module level, so that numba's on-disk cache finds its type again in a new process.
+FirmColumns = namedtuple("FirmColumns", tuple(FIRM_STATE), module=__name__)
 
 
-@dataclass
 class Firms:
-    """Columns of the firm population. Construct with :meth:`empty`."""
-
-    alive: np.ndarray
-    weight: np.ndarray
-    firm_class: np.ndarray
-    ladder_rung: np.ndarray
-    industry: np.ndarray
-    emerging: np.ndarray
-    high_tech: np.ndarray
-    region: np.ndarray
-    digital_stage: np.ndarray
-    age: np.ndarray
-    market_share: np.ndarray
-    competitiveness: np.ndarray
-    revenue: np.ndarray
-    previous_value_added: np.ndarray
-    value_added: np.ndarray
-    capital: np.ndarray
-    employment: np.ndarray
-    productivity: np.ndarray
-    rd_propensity: np.ndarray
-    rd_spending: np.ndarray
-    patent_stock: np.ndarray
-    energy_intensity: np.ndarray
-    energy_use: np.ndarray
-    carbon_intensity: np.ndarray
-    export_propensity: np.ndarray
-    export_share: np.ndarray
-    cash: np.ndarray
-    debt: np.ndarray
-    receivables: np.ndarray
+    """Columns of the firm population: one attribute per FIRM_STATE entry, each a view of the rows
+    in use of a longer buffer. Construct with :meth:`empty`."""
 
     @classmethod
     def empty(cls, rows: int, reserve: int | None = None) -> "Firms":
         """`rows` dead rows, in buffers of max(rows, reserve) rows (zeroed lazily by the kernel)."""
         reserved = max(rows, rows if reserve is None else int(reserve))
-        firms = cls(**{name: np.zeros(reserved, dtype=spec[0]) for name, spec in FIRM_STATE.items()})
-        firms._buffers = {name: column for name, column in firms.columns()}
+        firms = cls()
+        firms._buffers = {name: np.zeros(reserved, dtype=spec[0]) for name, spec in FIRM_STATE.items()}
         firms._blanks = {name: DEAD_ROW.get(name, 0) for name in FIRM_STATE}
         firms._rows = 0
         firms._use_rows(rows)
         return firms
 
-    def attach(self, name: str, dtype, blank=0) -> np.ndarray:
-        """A further per-row column `name` (attribute of that name), `blank` in every row, that
-        follows the rows in use and the reserve as the firm columns do; returns it."""
-        if name in self._buffers:
-            raise ValueError(f"row column {name!r} already exists")
-        self._buffers[name] = np.zeros(self.reserved, dtype=dtype)
-        self._blanks[name] = blank
-        rows, self._rows = self._rows, 0
-        self._use_rows(rows, only=(name,))
-        return getattr(self, name)
+    def bundle(self) -> FirmColumns:
+        """The columns as one FirmColumns (views of the rows in use: take a new bundle after rows
+        are added, see free_rows)."""
+        return FirmColumns(*(getattr(self, name) for name in FIRM_STATE))
 
     @property
     def capacity(self) -> int:
@@ -128,11 +103,11 @@ class Firms:
         return ((name, getattr(self, name)) for name in FIRM_STATE)
 
     def bytes_per_firm(self) -> int:
-        """Bytes a row holds over every column, attached ones included."""
+        """Bytes a row holds over every column."""
         return sum(column.itemsize for column in self._buffers.values())
 
-    def _use_rows(self, rows: int, only=None) -> None:
-        """Columns (`only` those named) of `rows` rows; rows new to them are dead rows."""
+    def _use_rows(self, rows: int) -> None:
+        """Columns of `rows` rows; rows new to them are dead rows."""
         if rows > self.reserved:  # one column at a time, so that old buffers are freed as new ones are made
             reserved = max(rows, self.reserved + self.reserved // 4)
             for name, column in list(self._buffers.items()):
@@ -140,7 +115,7 @@ class Firms:
                 grown[:self._rows] = column[:self._rows]
                 self._buffers[name] = grown
                 del column, grown
-        for name in self._buffers if only is None else only:
+        for name in self._buffers:
             column = self._buffers[name]
             touch_pages(column[self._rows:rows])
             if self._blanks[name] != 0:

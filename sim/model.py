@@ -28,9 +28,9 @@ from sim.randomness import stream, stream_key
 from sim.rules import (digital, energy, entry_exit, finance, innovation, ladder, location, market, parameters_for, production,
                        trade)
 from sim.weighted import weighted_sum
-from sim.year import firm_year
+from sim.year import RuleParams, YearArrays, YearInputs, firm_year
 
-N_SEGMENTS = len(taxonomy.SEGMENTS)
+N_SEGMENTS = taxonomy.N_SEGMENTS
 MAX_ENTRY_MULTIPLE = 2.0  # more entrants in a year than twice the 2012 firms means the run has diverged
 
 
@@ -141,6 +141,7 @@ class IndustryModel(mesa.Model):
                    "ladder": ladder}
         self.rule_params = {name: parameters_for(module, params) for name, module in modules.items()}
         self.rule_params["levers"] = parameters_for(lever_module, params)
+        self.year_params = RuleParams(*(self.rule_params[name] for name in RuleParams._fields))
         self.levers = LeverSchedule(levers, len(self.industries))
         region_shares = np.asarray(self.assumptions["region_shares"], dtype=np.float64)
         self.central_share = float(region_shares[location.CENTRAL] / (region_shares[location.CENTRAL] + region_shares[location.WEST]))
@@ -163,13 +164,8 @@ class IndustryModel(mesa.Model):
         self.market_industry = market_industry
 
         f = self.firms
-        # The model's own row columns, kept with the firm columns (sim.firms.Firms.attach): each row's
-        # market, kept from year to year and changed only where an entrant takes a row (_enter), one
-        # byte a row when the markets allow, as every pass over the rows reads it; last year's
-        # illiquidity; the labour-cost factor of firms that moved inland (regional_transfer).
-        f.attach("market_of", np.uint8 if self.n_markets <= 256 else np.intp)
-        f.attach("illiquid", np.bool_)
-        f.attach("wage_factor", np.float64, 1.0)
+        if self.n_markets > np.iinfo(f.market_of.dtype).max + 1:
+            raise ValueError(f"{self.n_markets} markets do not fit the firms' market column (sim.firms.FIRM_STATE)")
         market_of = self.market_of
         market_of[:] = self._markets()
         sums = market_sums_2012(market_of, f.alive, f.weight, f.revenue, f.export_share, f.employment, f.productivity,
@@ -196,12 +192,12 @@ class IndustryModel(mesa.Model):
         self._record(entries=0.0, exits=0.0, patents=self._patents_2012(), price_change=1.0, growth_input=self.calibration.above_scale_va_growth)
 
     # ------------------------------------------------------------------ helpers
-    market_of = property(lambda self: self.firms.market_of, doc="each row's market (a row column of the firms)")
+    market_of = property(lambda self: self.firms.market_of, doc="each row's market (a column of the firms)")
     illiquid = property(lambda self: self.firms.illiquid, doc="whether the row's firm ran out of cash last year")
     wage_factor = property(lambda self: self.firms.wage_factor, doc="labour-cost factor of the row (1, or the regional wage ratio)")
 
     def _markets(self) -> np.ndarray:
-        return self.firms.industry.astype(np.intp) * N_SEGMENTS + self.firms.emerging
+        return taxonomy.market_index(self.firms.industry.astype(np.intp), self.firms.emerging)
 
     def _manufacturing_va(self) -> float:
         """China's manufacturing value added now (trillion RMB)."""
@@ -299,19 +295,15 @@ class IndustryModel(mesa.Model):
                             factor=self.export_factor)
 
         # 6-12. production, innovation, digital, finance, energy, ladder, size class (sim/year.py)
-        patents, productivity_index, rd_intensity, spent = firm_year(
-            f.alive, f.weight, f.firm_class, f.ladder_rung, f.industry, f.emerging, f.region, f.digital_stage, f.age,
-            f.market_share, f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity,
-            f.rd_propensity, f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.cash,
-            f.debt, f.receivables, self.illiquid, self.va_ratio, self.capital_to_revenue, self.industries["manufacturing"],
-            self.demand_growth, self.n_markets, len(self.industries), year, self.wage,
-            labour_cost_index, self.price_index, macro.rate("carbon_factor_change", year), self.calibration.patent_yield,
-            p["threshold_revenue"], p["sme_revenue_limit"], self.innovation_draws, stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
-            stream_key(self.seed, "ladder", year), *(self.rule_params[name] for name in
-                                                      ("innovation", "digital", "finance", "energy", "ladder")),
-            levers, self.wage_factor, wages, key_levers, lever_params, threads=self.threads, market_of=market_of,
-            workspace=self.workspace,
-        )
+        year_inputs = YearInputs(year, self.wage, labour_cost_index, self.price_index, macro.rate("carbon_factor_change", year),
+                                 self.calibration.patent_yield, p["threshold_revenue"], p["sme_revenue_limit"],
+                                 stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
+                                 stream_key(self.seed, "ladder", year), key_levers)
+        arrays = YearArrays(self.va_ratio, self.capital_to_revenue, self.industries["manufacturing"], self.demand_growth, wages,
+                            self.innovation_draws)
+        patents, productivity_index, rd_intensity, spent = firm_year(f.bundle(), year_inputs, arrays, self.year_params, levers,
+                                                                     self.n_markets, len(self.industries), self.threads,
+                                                                     self.workspace)
         fiscal += spent
         # innovation centres cost the budget per centre, not per firm
         fiscal[INNOVATION_CENTERS] += self.levers.nominal(year)[INNOVATION_CENTERS] * lever_params.innovation_center_cost
@@ -356,20 +348,14 @@ class IndustryModel(mesa.Model):
             has_peer = peers >= 0
             new_market, peers = new_market[has_peer], peers[has_peer]
         rows = f.free_rows(new_market.size, self.workspace.array("entry.rows", new_market.size, np.int64))
-        entered = partial_sums(rows.size)
         floor = self.calibration.entrant_floor_revenue
-        entry_exit.place_entrants(
-            rows, peers, new_market, N_SEGMENTS, row_weight, np.uint64(rng.integers(2**63)), floor,
-            p["threshold_revenue"] / floor, math.exp(-p["entrant_productivity_gap"]), self.wage, self.market_productivity[-1],
-            p["wage_productivity_elasticity"], p["markup"], p["foreign_share"], taxonomy.FOREIGN_FUNDED, taxonomy.SME,
-            taxonomy.RUNG_NONE, self.demand, self.va_ratio, self.capital_to_revenue, self.price_index,
-            float(self.assumptions["cash_to_revenue"]), float(self.assumptions["debt_to_capital"]), p["receivable_days"],
-            self.market_of, entered, f.alive, f.weight, f.firm_class, f.ladder_rung,
-            f.industry, f.emerging, f.high_tech, f.region, f.digital_stage, f.age, f.market_share, f.competitiveness,
-            f.revenue, f.previous_value_added, f.value_added, f.capital, f.employment, f.productivity, f.rd_propensity,
-            f.rd_spending, f.patent_stock, f.energy_intensity, f.energy_use, f.carbon_intensity, f.export_propensity,
-            f.export_share, f.cash, f.debt, f.receivables, self.illiquid, self.wage_factor, threads=self.threads)
-        return float(entered.sum())
+        entrants = entry_exit.Entrants(rows, peers, new_market, row_weight, np.uint64(rng.integers(2**63)))
+        terms = entry_exit.EntryTerms(floor, p["threshold_revenue"] / floor, math.exp(-p["entrant_productivity_gap"]),
+                                      p["foreign_share"], float(self.assumptions["cash_to_revenue"]),
+                                      float(self.assumptions["debt_to_capital"]), p["receivable_days"])
+        economy = entry_exit.EntryMarket(self.wage, self.market_productivity[-1], p["wage_productivity_elasticity"], p["markup"],
+                                         self.demand, self.va_ratio, self.capital_to_revenue, self.price_index)
+        return entry_exit.place_entrants(f.bundle(), entrants, terms, economy, threads=self.threads)
 
     def run_to_end(self) -> None:
         while self.year < LAST_YEAR:

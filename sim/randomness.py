@@ -9,7 +9,9 @@ Two forms of the same policy:
   firm row gets the same numbers in every scenario run on the same seed (common random numbers).
 
 Streams are keyed by name, not by call order, so adding a draw to one rule never shifts another
-rule's numbers.
+rule's numbers. Within a stream's key, the draw numbers of every use are allocated in one table,
+DRAW_NUMBERS (first number and how many), and `draw_number` refuses a table in which two uses
+overlap: two rules cannot share a draw by accident.
 """
 
 from __future__ import annotations
@@ -21,6 +23,43 @@ import numpy as np
 from numba import njit
 
 STREAMS = ("population", "market", "innovation", "digital", "finance", "entry_exit", "ladder", "trade", "energy", "levers")
+
+
+# Per stream key: use -> (first draw number, numbers it takes). A use that takes several numbers
+# (rejection sampling) owns the whole range. "entrants" and "entrant_peers" are the two keys the
+# year's entry draws from its "entry_exit" Generator (sim.model.IndustryModel._enter).
+# Rejection-sampling attempts of a weighted peer draw (sim.rules.entry_exit.draw_slot), two draws
+# each: 45, so that an imitator's peer draws (10 to 99) stop below its innovation-size draw (100).
+# (Until this table existed they were 64 and could reach 137: in a market of very unequal row
+# weights, at scales of 0.01 and below, the 46th attempt reused the size draw.)
+MAX_PEER_TRIES = 45
+DRAW_NUMBERS: dict[str, dict[str, tuple[int, int]]] = {
+    "market": {"demand_shock": (0, 1)},
+    "innovation": {"innovates": (0, 1), "imitates": (1, 1), "peer": (10, 2 * MAX_PEER_TRIES), "size": (100, 1)},
+    "digital": {"upgrade": (0, 1)},
+    "ladder": {"recognition": (0, 1)},
+    "levers": {"partner": (0, 1), "partner_success": (1, 1), "relocation": (2, 1), "transfer": (3, 1), "destination": (4, 1)},
+    "entrants": {"revenue": (0, 1), "class": (1, 1)},
+    "entrant_peers": {"peer": (0, 2 * MAX_PEER_TRIES)},
+}
+
+
+def check_draw_numbers(table: dict[str, dict[str, tuple[int, int]]]) -> None:
+    """Raise ValueError if two uses of one stream key share a draw number."""
+    for key, uses in table.items():
+        taken = sorted((first, first + count, use) for use, (first, count) in uses.items())
+        for (_, end, use), (start, _, other) in zip(taken, taken[1:]):
+            if start < end:
+                raise ValueError(f"draw numbers of {key!r}: {use!r} and {other!r} overlap")
+
+
+check_draw_numbers(DRAW_NUMBERS)
+
+
+def draw_number(key: str, use: str) -> int:
+    """The first draw number of `use` under stream key `key` (a compile-time constant where a
+    compiled rule binds it at module level)."""
+    return DRAW_NUMBERS[key][use][0]
 
 
 def _sequence(seed: int, name: str, year: int) -> np.random.SeedSequence:

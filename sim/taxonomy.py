@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 from sim.parameters import CALIBRATION_DIR
 
@@ -24,8 +25,27 @@ REGIONS = ("east", "central", "west", "northeast")
 # maturity assessment has four levels).
 DIGITAL_STAGES = ("initial_exploration", "process_digitalisation", "network_integration", "intelligent_innovation")
 
+# A market is an industry's segment: conventional or strategic-emerging (market_index).
 SEGMENTS = ("conventional", "emerging")
+N_SEGMENTS = len(SEGMENTS)
 INDUSTRIES_FILE = CALIBRATION_DIR / "industries.toml"
+
+
+@njit(cache=True)
+def market_index(industry, emerging):
+    """The market of a firm (or of arrays of them): industry x N_SEGMENTS + segment (1 if it is in
+    the strategic-emerging segment). Its inverse: market_industry, market_is_emerging."""
+    return industry * N_SEGMENTS + emerging
+
+
+@njit(cache=True)
+def market_industry(market):
+    return market // N_SEGMENTS
+
+
+@njit(cache=True)
+def market_is_emerging(market):
+    return market % N_SEGMENTS == 1
 
 
 @dataclass(frozen=True)

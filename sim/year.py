@@ -1,34 +1,37 @@
-"""One compiled loop over the firm columns per year: the rules of sim/rules/ in their order.
+"""A firm's year: the rules of sim/rules/ in their documented order, in one compiled loop over the rows.
 
-For each live firm, in this order (each line a rule of its own module):
+For each live firm, in this order (each step a rule of its process's module):
   production   value added and employment                         (sim.rules.production)
   innovation   R&D; innovation and imitation; patent applications (sim.rules.innovation)
   digital      moving up a digital stage                          (sim.rules.digital)
   finance      profit, tax, receivables, investment, credit       (sim.rules.finance)
   energy       energy intensity and use, carbon intensity         (sim.rules.energy)
   ladder       SRDI, little-giant and champion recognition        (sim.rules.ladder)
-  size class   private firms crossing the SME revenue limit change class
-Policy levers (sim/levers.py) arrive as one small table per year (intensity and target masks per
-lever): each rule reads the intensity that applies to the firm with `lever(...)` and skips the
-lever's code when it is 0, so a lever at zero intensity reproduces the baseline bit for bit. What a
-lever costs the budget is added up here, firm by firm, in M RMB by lever.
-Market-level inputs the rules need (peers' digital stages by industry and region, SMEs' mean
-revenue by market, firms per market) are gathered in a first pass, so that every firm sees the
-same start-of-year state whatever its row. For the same reason imitators copy last year's
-technology from the peer table's copy of it (sim.rules.entry_exit.market_slots, built in that first
-pass too), so that a firm's new productivity can be written in place.
+  size class   private firms crossing the SME revenue limit       (sim.rules.size_class)
+The formulas live in those modules; this file only reads each firm's lever intensities from the
+year's lever table (sim/levers.py), passes values from one rule to the next, and adds up what the
+levers cost the budget (M RMB by lever) and the sums by market the next year needs. A lever at
+zero intensity is skipped by its rule, so it reproduces the baseline bit for bit.
+
+The loop's inputs come in bundles: the firm columns (sim.firms.FirmColumns, generated from
+FIRM_STATE), the year's scalars (YearInputs), the year's arrays by industry, market and row
+(YearArrays), the start-of-year market facts (MarketFacts), the rules' parameters (RuleParams) and
+the lever table. Market facts (peers' digital stages by industry and region, SMEs' revenue by
+market, firms per market, large firms' productivity) are gathered in a first pass, so that every
+firm sees the same start-of-year state whatever its row; imitators copy last year's technology
+from the slot table's copy of it (sim.rules.entry_exit.market_slots), so that a firm's new
+productivity can be written in place.
 
 Why compiled: written as numpy column operations the year takes about a hundred passes over the
-columns; fused into one numba loop it takes two (the market facts and peer tables, then the
-firms). The rows are cut into fixed chunks run on threads (sim/parallel.py): rows are
-independent, each chunk sums into its own slot, and slots are added in chunk order, so the result
-is the same for any number of threads.
+columns; fused into one numba loop it takes two. The rows are cut into fixed chunks run on threads
+(sim/parallel.py): rows are independent, each chunk sums into its own slot, and slots are added in
+chunk order, so the result is the same for any number of threads.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -39,262 +42,235 @@ from sim.levers import (AI_EMPOWERMENT, ARREARS_ENFORCEMENT, CARBON_CONSTRAINT, 
 from sim.levers import intensity as lever
 from sim.levers import intensity_any_rung, rung_targeted
 from sim.parallel import concurrently, partial_sums, run_chunks
-from sim.randomness import uniform
-from sim.rules import digital, energy, finance, innovation, ladder, production
+from sim.rules import digital, energy, finance, innovation, ladder, production, size_class
 from sim.rules.entry_exit import draw_slot, market_slots
 
 N_STAGES = len(taxonomy.DIGITAL_STAGES)
 N_REGIONS = len(taxonomy.REGIONS)
-STATE_OWNED, LARGE_PRIVATE, SME = taxonomy.STATE_OWNED, taxonomy.LARGE_PRIVATE, taxonomy.SME
-PEER_DRAW = 10
-# Draw numbers of the "levers" stream (sim/rules/location.py uses 2 to 4).
-DRAW_PARTNER, DRAW_PARTNER_SUCCESS = 0, 1
+STATE_OWNED, SME = taxonomy.STATE_OWNED, taxonomy.SME
 RUNG_NONE, RUNG_SRDI, RUNG_LITTLE_GIANT, RUNG_CHAMPION = (taxonomy.RUNG_NONE, taxonomy.RUNG_SRDI, taxonomy.RUNG_LITTLE_GIANT,
                                                   taxonomy.RUNG_CHAMPION)
+N_MARKET_SUMS = 4  # employment, employment x productivity, R&D, revenue
+
+
+class YearInputs(NamedTuple):
+    """The year's scalars."""
+
+    year: int
+    wage: float  # national labour cost per worker, M RMB
+    labour_cost_index: float  # wage over its 2012 level
+    price_index: float  # industrial producer prices, 2012 = 1
+    carbon_factor_change: float  # change of CO2 per tce this year (macro path)
+    patent_yield: float  # invention patent applications per M RMB of R&D
+    threshold_revenue: float  # "above designated size", M RMB
+    sme_revenue_limit: float  # SME revenue limit, M RMB
+    key_innovation: np.uint64  # the year's keys of the random streams (sim.randomness.stream_key)
+    key_digital: np.uint64
+    key_ladder: np.uint64
+    key_levers: np.uint64
+
+
+class YearArrays(NamedTuple):
+    """The year's arrays by industry, by market and by row."""
+
+    va_ratio: np.ndarray  # by industry: value added over revenue
+    capital_to_revenue: np.ndarray  # by industry: desired capital per unit of revenue
+    manufacturing: np.ndarray  # by industry: counts as manufacturing
+    demand_growth: np.ndarray  # by market: last change of demand
+    wages: np.ndarray  # by row: labour cost per worker this year (sim.rules.market.update_market_at_wages)
+    innovation_draws: np.ndarray  # tabulated quantiles of an innovation's log productivity change
+
+
+class MarketFacts(NamedTuple):
+    """Start-of-year facts every firm of a market sees (market_inputs, market_slots)."""
+
+    peers_above: np.ndarray  # by industry x region and stage: share of peers above the stage
+    sme_revenue: np.ndarray  # by market: SMEs' revenue, M RMB
+    sme_firms: np.ndarray  # by market: SMEs
+    firms_in_market: np.ndarray  # by market: firms
+    large_productivity: np.ndarray  # by market: mean productivity of firms that are not SMEs
+    starts: np.ndarray  # the slot table of live rows by market (sim.rules.entry_exit.MarketSlots)
+    heaviest: np.ndarray
+    lightest: np.ndarray
+    slot_weight: np.ndarray
+    slot_productivity: np.ndarray  # last year's productivity of each slot's row
+
+
+class RuleParams(NamedTuple):
+    """The rules' parameters (each a Params tuple of its module; sim.rules.parameters_for)."""
+
+    innovation: tuple
+    digital: tuple
+    finance: tuple
+    energy: tuple
+    ladder: tuple
+    levers: tuple
 
 
 @njit(cache=True, nogil=True)
-def market_inputs(market_of, alive, weight, firm_class, industry, region, digital_stage, revenue, productivity, n_markets,
-                  n_industries):
-    """Start-of-year facts every firm of a market sees (market_of: each row's market, returned
-    first): the share of peers (same industry and region) above each digital stage; SMEs' revenue
-    and count, firms, and large firms' mean productivity by market."""
-    n = alive.size
+def market_inputs(f, n_markets, n_industries):
+    """MarketFacts' sums over live rows (peers above each digital stage by industry and region; SMEs'
+    revenue and count, firms, and large firms' mean productivity by market), in row order."""
     stage_counts = np.zeros((n_industries * N_REGIONS, N_STAGES))
     sme_revenue = np.zeros(n_markets)
     sme_firms = np.zeros(n_markets)
     firms_in_market = np.zeros(n_markets)
     large_productivity = np.zeros(n_markets)  # weighted sums, then means, over non-SMEs (hand-in-hand)
     large_firms = np.zeros(n_markets)
-    for i in range(n):
-        if alive[i]:
-            m = market_of[i]
-            stage_counts[industry[i] * N_REGIONS + region[i], digital_stage[i]] += weight[i]
-            firms_in_market[m] += weight[i]
-            if firm_class[i] == SME:
-                sme_revenue[m] += weight[i] * revenue[i]
-                sme_firms[m] += weight[i]
+    for i in range(f.alive.size):
+        if f.alive[i]:
+            m = f.market_of[i]
+            w = f.weight[i]
+            stage_counts[f.industry[i] * N_REGIONS + f.region[i], f.digital_stage[i]] += w
+            firms_in_market[m] += w
+            if f.firm_class[i] == SME:
+                sme_revenue[m] += w * f.revenue[i]
+                sme_firms[m] += w
             else:
-                large_productivity[m] += weight[i] * productivity[i]
-                large_firms[m] += weight[i]
+                large_productivity[m] += w * f.productivity[i]
+                large_firms[m] += w
     for m in range(n_markets):
         if large_firms[m] > 0.0:
             large_productivity[m] /= large_firms[m]
-    return market_of, digital.peer_share_table(stage_counts), sme_revenue, sme_firms, firms_in_market, large_productivity
+    return digital.peer_share_table(stage_counts), sme_revenue, sme_firms, firms_in_market, large_productivity
 
 
 @njit(cache=True, nogil=True)
-def firm_rows(start, stop, chunk, alive, weight, firm_class, ladder_rung, industry, emerging, region, digital_stage, age, market_share,
-              revenue, previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
-              patent_stock, energy_intensity, energy_use, carbon_intensity, cash, debt, receivables, illiquid,
-              va_ratio, capital_to_revenue, manufacturing, demand_growth, n_markets, n_industries,
-              year, wage, labour_cost_index, price_index, carbon_factor_change, patent_yield, threshold_revenue, sme_revenue_limit,
-              innovation_draws, key_innovation, key_digital, key_ladder, p_innovation, p_digital, p_finance,
-              p_energy, p_ladder, levers, wage_factor, wages, key_levers, p_levers,
-              market_of, peers_above, sme_revenue, sme_firms, firms_in_market, large_productivity, starts, heaviest,
-              lightest, slot_weight, slot_productivity, fiscal, patents, sums):
-    """The year of rows [start, stop): every rule in order for each live firm. Imitators read
-    last year's productivity of their peer from the slot table's copy (slot_productivity), so a
-    row's new productivity is written in place. The chunk's fiscal cost by lever (M RMB), the
-    expected patent applications of its above-scale firms and its sums by market (employment,
-    employment x productivity, R&D, revenue, after the year) go to row `chunk` of `fiscal`,
-    `patents` and `sums`."""
+def firm_rows(start, stop, chunk, f, y, arrays, facts, p, levers, fiscal, patents, sums):
+    """The year of rows [start, stop): every rule in order for each live firm. The chunk's fiscal
+    cost by lever (M RMB), the expected patent applications of its above-scale firms and its sums
+    by market (N_MARKET_SUMS, after the year) go to row `chunk` of `fiscal`, `patents` and `sums`."""
     # The chunk's sums are kept here and written once at the end: neighbouring chunks' slots share
     # cache lines, and a store per firm into them would make the two cores fight over those lines.
     spent = np.zeros(fiscal.shape[1])
     expected = 0.0
     by_market = np.zeros(sums.shape[1:])
+    pl = p.levers
     for i in range(start, stop):  # rows are independent: each writes only its own row
-        if not alive[i]:
+        if not f.alive[i]:
             continue
-        m = market_of[i]
-        ind = industry[i]
-        cls, reg, rung = firm_class[i], region[i], ladder_rung[i]
-        w = weight[i]
+        m, ind, cls, reg, rung, w = f.market_of[i], f.industry[i], f.firm_class[i], f.region[i], f.ladder_rung[i], f.weight[i]
+
         # production
-        previous_value_added[i] = value_added[i]
-        va = production.value_added(revenue[i], va_ratio[ind])
-        value_added[i] = va
-        workers = production.employment(va, productivity[i], price_index)
-        employment[i] = workers
-        # innovation
-        propensity = innovation.rd_propensity(rd_propensity[i], p_innovation.rd_propensity_trend)
-        rd_propensity[i] = propensity
+        va, workers = production.produce(f, i, arrays.va_ratio[ind], y.price_index)
+
+        # innovation: R&D, its effective effort, imitation of a peer, innovation, hand-in-hand, patents
         deduction = lever(levers, RD_SUPERDEDUCTION, cls, reg, ind, rung)
-        if deduction != 0.0:  # the firm's own propensity is kept; the deduction lifts this year's R&D
-            rd = innovation.superdeduction_propensity(propensity, p_finance.corporate_tax_rate, deduction,
-                                                      p_levers.rd_user_cost_elasticity) * revenue[i]
-        else:
-            rd = propensity * revenue[i]
-        rd_spending[i] = rd
-        # Effective R&D effort for the success draws (the same as scaling zeta): SOE reform, innovation centres.
-        # State-owned firms turn R&D into technology less efficiently (p_innovation.soe_innovation_efficiency).
-        imitation_effort = rd * p_innovation.soe_innovation_efficiency if cls == STATE_OWNED else rd
-        innovation_effort = imitation_effort
+        rd = innovation.spend_on_rd(f, i, p.innovation, p.finance.corporate_tax_rate, deduction, pl.rd_user_cost_elasticity)
         reform = lever(levers, SOE_REFORM, cls, reg, ind, rung) if cls == STATE_OWNED else 0.0
-        if reform != 0.0:
-            imitation_effort = imitation_effort * (1.0 + reform * p_levers.soe_reform_innovation_gain)
-            innovation_effort = imitation_effort
         centres = lever(levers, INNOVATION_CENTERS, cls, reg, ind, rung)
-        if centres != 0.0:
-            imitation_effort = imitation_effort * (1.0 + p_levers.innovation_center_effect * centres)
-            innovation_effort = innovation_effort * (1.0 + p_levers.innovation_center_effect * centres)
-        imitated = innovation.imitates(imitation_effort, wage, key_innovation, i, p_innovation)
-        peer = draw_slot(m, starts, heaviest, lightest, slot_weight, key_innovation, i, PEER_DRAW) if imitated else -1
-        peer_productivity = slot_productivity[peer] if peer >= 0 else 0.0
-        a = innovation.innovate(productivity[i], innovation_effort, wage, imitated, peer_productivity, innovation_draws,
-                                key_innovation, i, p_innovation)
+        imitation_effort, innovation_effort = innovation.rd_effort(rd, cls == STATE_OWNED, p.innovation, reform,
+                                                                   pl.soe_reform_innovation_gain, centres,
+                                                                   pl.innovation_center_effect)
+        imitated = innovation.imitates(imitation_effort, y.wage, y.key_innovation, i, p.innovation)
+        peer = draw_slot(m, facts.starts, facts.heaviest, facts.lightest, facts.slot_weight, y.key_innovation, i,
+                         innovation.DRAW_PEER) if imitated else -1
+        peer_productivity = facts.slot_productivity[peer] if peer >= 0 else 0.0
+        a = innovation.innovate(f.productivity[i], innovation_effort, y.wage, imitated, peer_productivity,
+                                arrays.innovation_draws, y.key_innovation, i, p.innovation)
         partner = lever(levers, HAND_IN_HAND, cls, reg, ind, rung) if cls == SME else 0.0
-        if partner != 0.0 and uniform(key_levers, i, DRAW_PARTNER) < partner:
-            spent[HAND_IN_HAND] += w * p_levers.hand_in_hand_cost
-            a = max(a, innovation.partner_imitation(productivity[i], large_productivity[m],
-                                                    uniform(key_levers, i, DRAW_PARTNER_SUCCESS),
-                                                    p_levers.hand_in_hand_success, p_innovation.imitation_absorption))
-        applications = patent_yield * rd
-        if revenue[i] >= threshold_revenue:  # the national figure counts above-scale firms (NBS's survey of them)
+        if partner != 0.0:
+            a, cost = innovation.hand_in_hand(a, f.productivity[i], facts.large_productivity[m], partner, y.key_levers, i,
+                                              pl.hand_in_hand_success, pl.hand_in_hand_cost, p.innovation.imitation_absorption)
+            if cost != 0.0:
+                spent[HAND_IN_HAND] += w * cost
+        applications = innovation.patent_applications(y.patent_yield, rd)
+        if f.revenue[i] >= y.threshold_revenue:  # the national figure counts above-scale firms (NBS's survey of them)
             expected += w * applications
-        patent_stock[i] = innovation.patent_stock(patent_stock[i], applications, p_innovation.patent_depreciation)
+        f.patent_stock[i] = innovation.patent_stock(f.patent_stock[i], applications, p.innovation.patent_depreciation)
+
         # digital
-        wage_bill = workers * wages[i]  # labour cost per worker, from the market step
-        ceiling = p_finance.leverage_ceiling_soe if firm_class[i] == STATE_OWNED else p_finance.leverage_ceiling_private
-        if reform != 0.0:
-            ceiling = finance.soe_ceiling(p_finance.leverage_ceiling_soe, p_finance.leverage_ceiling_private, reform)
-        stage = digital_stage[i]
-        intensity = energy_intensity[i]
-        below_top = stage < N_STAGES - 1
-        draw = uniform(key_digital, i, 0) if below_top else 1.0
-        peer_share = peers_above[ind * N_REGIONS + reg, stage] if below_top else 0.0
-        # most draws fail whatever the upgrade would cost and bring: those firms skip the working out
-        if below_top and not digital.out_of_reach(draw, peer_share, p_digital.digital_max_rate,
-                                                  p_digital.digital_peer_effect):
-            cost = digital.upgrade_cost(revenue[i], labour_cost_index, p_digital.digital_cost_fixed, p_digital.digital_cost_share)
-            gain = p_digital.digital_productivity_gain
-            subsidy = lever(levers, DIGITAL_SUBSIDY, cls, reg, ind, rung)
-            ai = lever(levers, AI_EMPOWERMENT, cls, reg, ind, rung) if stage >= 1 else 0.0  # into the top two stages
-            own_cost = cost
+        wage_bill = production.wage_bill(workers, arrays.wages[i])
+        ceiling = finance.credit_ceiling(cls == STATE_OWNED, reform, p.finance)
+        intensity = f.energy_intensity[i]
+        subsidy = lever(levers, DIGITAL_SUBSIDY, cls, reg, ind, rung)
+        ai = lever(levers, AI_EMPOWERMENT, cls, reg, ind, rung) if f.digital_stage[i] >= 1 else 0.0  # top two stages
+        upgraded, gain, paid = digital.upgrade(f, i, y.key_digital, facts.peers_above, ind * N_REGIONS + reg,
+                                               y.labour_cost_index, wage_bill, ceiling, p.finance.cash_buffer_share,
+                                               subsidy, ai, pl.ai_productivity_boost, p.digital)
+        if upgraded:
+            a *= math.exp(gain)
+            intensity *= 1.0 - p.digital.digital_energy_saving
             if subsidy != 0.0 or ai != 0.0:
-                own_cost = cost * (1.0 - digital.state_share(subsidy, ai))
-                if ai != 0.0:
-                    gain = gain * (1.0 + p_levers.ai_productivity_boost)
-            benefit = gain * wage_bill * p_digital.digital_payback_years
-            room = finance.credit_room(capital[i], cash[i], receivables[i], debt[i], ceiling)
-            own = max(cash[i] - p_finance.cash_buffer_share * revenue[i], 0.0)
-            if own + room >= own_cost:
-                if digital.upgrades(draw, benefit, own_cost, peer_share, p_digital.digital_max_rate, p_digital.digital_peer_effect):
-                    digital_stage[i] = stage + 1
-                    a *= math.exp(gain)
-                    intensity *= 1.0 - p_digital.digital_energy_saving
-                    from_cash = min(own, own_cost)
-                    cash[i] -= from_cash
-                    debt[i] += own_cost - from_cash
-                    if subsidy != 0.0 or ai != 0.0:  # the state's share, split between the two levers
-                        paid = cost - own_cost
-                        spent[DIGITAL_SUBSIDY] += w * paid * subsidy / (subsidy + ai)
-                        spent[AI_EMPOWERMENT] += w * paid * ai / (subsidy + ai)
+                to_subsidy, to_ai = digital.lever_payments(w, paid, subsidy, ai)
+                spent[DIGITAL_SUBSIDY] += to_subsidy
+                spent[AI_EMPOWERMENT] += to_ai
+
         # finance
-        arrears = lever(levers, ARREARS_ENFORCEMENT, cls, reg, ind, rung)
-        if arrears != 0.0:
-            days = finance.receivable_days_of(p_finance.receivable_days, p_finance.overdue_days_sme, firm_class[i] == SME,
-                                              arrears)
-        else:
-            days = p_finance.receivable_days + (p_finance.overdue_days_sme if firm_class[i] == SME else 0.0)
-        desired = capital_to_revenue[ind] * revenue[i] * (1.0 + demand_growth[m])
+        days = finance.receivable_days_of(p.finance.receivable_days, p.finance.overdue_days_sme, cls == SME,
+                                          lever(levers, ARREARS_ENFORCEMENT, cls, reg, ind, rung))
         grant = lever(levers, EQUIPMENT_RENEWAL, cls, reg, ind, rung)
-        if grant != 0.0:
-            desired = finance.desired_capital_with_grant(desired, grant, p_levers.capital_user_cost_elasticity)
+        desired = finance.desired_capital(arrays.capital_to_revenue[ind], f.revenue[i], arrays.demand_growth[m], grant,
+                                          pl.capital_user_cost_elasticity)
         carbon_price = lever(levers, CARBON_CONSTRAINT, cls, reg, ind, rung)
-        carbon_cost = energy.carbon_cost(energy_use[i], carbon_intensity[i], carbon_price) if carbon_price != 0.0 else 0.0
+        carbon_cost = energy.carbon_charge(f, i, carbon_price)
         support = intensity_any_rung(levers, GRADIENT_CULTIVATION, cls, reg, ind)
         income = 0.0  # gradient-cultivation support for a firm on a supported rung
         if support != 0.0 and rung != RUNG_NONE and rung_targeted(levers, GRADIENT_CULTIVATION, rung):
-            income = support / 100.0 * revenue[i]
-        before = capital[i]
-        k, c, d, r, invest, profit, tax, short = finance.finance_year(va, wage_bill, rd, revenue[i], desired, capital[i],
-                                                                       cash[i], debt[i], receivables[i], days, ceiling, p_finance,
-                                                                       carbon_cost, income, deduction * rd, grant)
-        capital[i], cash[i], debt[i], receivables[i], illiquid[i] = k, c, d, r, short
-        if deduction != 0.0:  # forgone tax
-            spent[RD_SUPERDEDUCTION] += w * (p_finance.corporate_tax_rate * max(profit, 0.0) - tax)
+            income = ladder.support_income(support, f.revenue[i])
+        invest, profit, tax, before = finance.settle_accounts(f, i, va, wage_bill, rd, desired, days, ceiling, p.finance,
+                                                              carbon_cost, income, deduction * rd, grant)
+        if deduction != 0.0:
+            spent[RD_SUPERDEDUCTION] += finance.forgone_tax(w, profit, tax, p.finance.corporate_tax_rate)
         if grant != 0.0:
-            spent[EQUIPMENT_RENEWAL] += w * grant * invest
-        if carbon_price != 0.0:
+            spent[EQUIPMENT_RENEWAL] += finance.grant_cost(w, grant, invest)
+        if carbon_price != 0.0:  # revenue: a negative cost
             spent[CARBON_CONSTRAINT] -= w * carbon_cost
         if income != 0.0:
             spent[GRADIENT_CULTIVATION] += w * income
-        if invest != 0.0:  # no investment, no vintage gain (exp(0) = 1 exactly)
-            a *= math.exp(finance.embodied_gain(invest, before, p_finance.embodiment_rate))
-            intensity *= math.exp(-finance.embodied_gain(invest, before, p_finance.energy_embodiment))
-        productivity[i] = a
+        a, intensity = finance.embodied_change(a, intensity, invest, before, p.finance)
+        f.productivity[i] = a
+
         # energy
-        intensity = energy.energy_intensity(intensity, p_energy.energy_efficiency_trend)
-        if carbon_price != 0.0:
-            intensity = energy.carbon_abatement(intensity, carbon_price, p_levers.carbon_abatement_response)
-        energy_intensity[i] = intensity
-        carbon_intensity[i] = energy.carbon_intensity(carbon_intensity[i], carbon_factor_change)
-        energy_use[i] = energy.energy_use(intensity, va, price_index)
+        energy.use_energy(f, i, intensity, va, y.price_index, y.carbon_factor_change, carbon_price,
+                          pl.carbon_abatement_response, p.energy)
+
         # ladder
-        relative_share = market_share[i] * firms_in_market[m]
-        niche = revenue[i] * sme_firms[m] / sme_revenue[m] if sme_revenue[m] > 0.0 else 0.0
-        intensity_rd = rd / revenue[i] if revenue[i] > 0.0 else 0.0
+        rd_intensity, relative_share, niche = ladder.ladder_inputs(f, i, facts.firms_in_market[m], facts.sme_firms[m],
+                                                                   facts.sme_revenue[m], rd)
+        srdi_boost = little_giant_boost = champion_boost = 1.0
         if support != 0.0:  # gradient cultivation: recognition into a supported rung is more frequent
-            boost = 1.0 + p_levers.gradient_recognition_response * support
-            ladder_rung[i] = ladder.promote(ladder_rung[i], firm_class[i], revenue[i], intensity_rd, relative_share, niche,
-                                            manufacturing[ind], year, p_ladder, key_ladder, i,
-                                            boost if rung_targeted(levers, GRADIENT_CULTIVATION, RUNG_SRDI) else 1.0,
-                                            boost if rung_targeted(levers, GRADIENT_CULTIVATION, RUNG_LITTLE_GIANT) else 1.0,
-                                            boost if rung_targeted(levers, GRADIENT_CULTIVATION, RUNG_CHAMPION) else 1.0)
-        else:
-            ladder_rung[i] = ladder.promote(ladder_rung[i], firm_class[i], revenue[i], intensity_rd, relative_share, niche,
-                                            manufacturing[ind], year, p_ladder, key_ladder, i)
-        # size class of private firms
-        if firm_class[i] == SME or firm_class[i] == LARGE_PRIVATE:
-            firm_class[i] = LARGE_PRIVATE if revenue[i] >= sme_revenue_limit else SME
-        age[i] += 1
+            boost = ladder.recognition_boost(support, pl.gradient_recognition_response)
+            srdi_boost = boost if rung_targeted(levers, GRADIENT_CULTIVATION, RUNG_SRDI) else 1.0
+            little_giant_boost = boost if rung_targeted(levers, GRADIENT_CULTIVATION, RUNG_LITTLE_GIANT) else 1.0
+            champion_boost = boost if rung_targeted(levers, GRADIENT_CULTIVATION, RUNG_CHAMPION) else 1.0
+        f.ladder_rung[i] = ladder.promote(f.ladder_rung[i], cls, f.revenue[i], rd_intensity, relative_share, niche,
+                                          arrays.manufacturing[ind], y.year, p.ladder, y.key_ladder, i, srdi_boost,
+                                          little_giant_boost, champion_boost)
+
+        # size class, age
+        f.firm_class[i] = size_class.size_class(cls, f.revenue[i], y.sme_revenue_limit)
+        f.age[i] += 1
+
         # the sums by market after the year, in row order within the chunk
-        by_market[0, m] += weight[i] * employment[i]
-        by_market[1, m] += weight[i] * employment[i] * productivity[i]
-        by_market[2, m] += weight[i] * rd_spending[i]
-        by_market[3, m] += weight[i] * revenue[i]
+        by_market[0, m] += w * f.employment[i]
+        by_market[1, m] += w * f.employment[i] * f.productivity[i]
+        by_market[2, m] += w * f.rd_spending[i]
+        by_market[3, m] += w * f.revenue[i]
     fiscal[chunk] = spent
     patents[chunk] = expected
     sums[chunk] = by_market
 
 
-# The year's inputs, in order: firm_rows' parameters between the chunk bounds and what firm_year computes.
-_PARAMETERS = tuple(inspect.signature(firm_rows.py_func).parameters)
-FIRM_YEAR_INPUTS = _PARAMETERS[3:_PARAMETERS.index("market_of")]
+def firm_year(f, year: YearInputs, arrays: YearArrays, params: RuleParams, levers: np.ndarray, n_markets: int,
+              n_industries: int, threads: int = 1, workspace=None):
+    """Advance every live firm by one year (columns of `f`, a sim.firms.FirmColumns, updated in
+    place), in row chunks on `threads` threads. levers: the year's lever table
+    (sim.levers.LeverSchedule.table); workspace: a sim.parallel.Workspace for the temporaries.
 
-
-def firm_year(*inputs, threads=1, market_of=None, workspace=None):
-    """Advance every live firm by one year (columns updated in place), in row chunks on `threads` threads.
-
-    inputs: the firm columns, market arrays, scalars, random keys and rule parameters named in
-    FIRM_YEAR_INPUTS (the parameters of firm_rows), among them levers: the year's lever table
-    (sim.levers.LeverSchedule.table); wage_factor: labour-cost factor per row (1 except for firms
-    that moved inland); wages: each row's labour cost per worker this year (float64, written by
-    sim.rules.market.update_market_at_wages); key_levers: key of the "levers" stream. market_of:
-    each row's market (industry x segments + emerging), computed here when not given. workspace: a
-    sim.parallel.Workspace for the temporaries.
-
-    Returns (expected invention patent applications of above-scale firms, and by market: the employment-weighted mean
-    productivity after this year's gains, and R&D spending over revenue; then the fiscal cost by
-    lever in M RMB)."""
-    named = dict(zip(FIRM_YEAR_INPUTS, inputs, strict=True))
-    alive, weight, productivity = (named[name] for name in ("alive", "weight", "productivity"))
-    n_markets = named["n_markets"]
-    n = alive.size
-    if market_of is None:
-        market_of = named["industry"].astype(np.intp) * (n_markets // named["n_industries"]) + named["emerging"]
+    Returns (expected invention patent applications of above-scale firms, and by market: the
+    employment-weighted mean productivity after this year's gains, and R&D spending over revenue;
+    then the fiscal cost by lever in M RMB)."""
+    n = f.alive.size
     # The market sums (one pass in row order) on one thread while the others build the slot tables.
-    market, slots = concurrently(
-        lambda: market_inputs(market_of, *(named[name] for name in ("alive", "weight", "firm_class", "industry", "region",
-                                                                    "digital_stage", "revenue", "productivity", "n_markets",
-                                                                    "n_industries"))),
-        lambda: market_slots(market_of, weight, productivity, n_markets, threads, workspace), threads=threads)
+    market, slots = concurrently(lambda: market_inputs(f, n_markets, n_industries),
+                                 lambda: market_slots(f.market_of, f.weight, f.productivity, n_markets, threads, workspace),
+                                 threads=threads)
+    facts = MarketFacts(*market, slots.starts, slots.heaviest, slots.lightest, slots.slot_weight, slots.slot_value)
     fiscal = partial_sums(n, N_LEVERS)
     patents = partial_sums(n)
-    sums = partial_sums(n, 4, n_markets)
-    run_chunks(firm_rows, n, *inputs, *market, *slots[1:], fiscal, patents, sums, threads=threads)
+    sums = partial_sums(n, N_MARKET_SUMS, n_markets)
+    run_chunks(firm_rows, n, f, year, arrays, facts, params, levers, fiscal, patents, sums, threads=threads)
     workers, technology, rd, sales = sums.sum(axis=0)
     technology_by_market = np.divide(technology, workers, out=np.zeros(n_markets), where=workers > 0.0)
     rd_by_market = np.divide(rd, sales, out=np.zeros(n_markets), where=sales > 0.0)

@@ -34,17 +34,25 @@ def test_entrants_take_dead_rows_first_then_rows_past_the_end():
     assert all(column.size == 8 and column.dtype == np.dtype(FIRM_STATE[name][0]) for name, column in firms.columns())
 
 
-def test_attached_columns_follow_the_rows_and_the_reserve():
+def test_every_declared_column_follows_the_rows_and_the_reserve():
+    """The model's columns are declared with the firm state: new rows take their dead-row value
+    (the labour-cost factor 1), within the reserve and past it."""
     firms = Firms.empty(3, reserve=4)
-    factor = firms.attach("factor", np.float64, 1.0)
-    np.testing.assert_array_equal(factor, [1.0, 1.0, 1.0])
-    with pytest.raises(ValueError):
-        firms.attach("factor", np.float64)
+    np.testing.assert_array_equal(firms.wage_factor, [1.0, 1.0, 1.0])
     firms.alive[:] = True
-    firms.factor[:] = 2.0
+    firms.wage_factor[:] = 2.0
+    firms.market_of[:] = 7
     firms.free_rows(3)  # one row within the reserve, then past it
-    np.testing.assert_array_equal(firms.factor, [2.0, 2.0, 2.0, 1.0, 1.0, 1.0])
-    assert firms.bytes_per_firm() == sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values()) + 8
+    np.testing.assert_array_equal(firms.wage_factor, [2.0, 2.0, 2.0, 1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(firms.market_of, [7, 7, 7, 0, 0, 0])
+    assert firms.bytes_per_firm() == sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values())
+
+
+def test_the_bundle_holds_every_declared_column_by_name():
+    firms = Firms.empty(4)
+    bundle = firms.bundle()
+    assert bundle._fields == tuple(FIRM_STATE)
+    assert all(getattr(bundle, name) is getattr(firms, name) for name in FIRM_STATE)
 
 
 @pytest.mark.parametrize("headroom", [1.0, 3.0])

@@ -71,14 +71,14 @@ def test_lomax_stratum_means_integrate_to_the_mean():
 
 
 def test_state_fits_in_128_bytes_per_firm():
-    """Every column a row holds: the firm state and the model's own row columns."""
+    """Every column a row holds: the firm state and the model's own columns (FIRM_STATE declares both)."""
     from sim.macro import build_macro
     from sim.model import IndustryModel
     from sim.parameters import resolve
 
     model = IndustryModel(resolve(), build_macro(), seed=1, scale=0.002)
     state = sum(np.dtype(spec[0]).itemsize for spec in FIRM_STATE.values())
-    assert model.firms.bytes_per_firm() == state + 1 + 1 + 8  # market, illiquidity, labour-cost factor
+    assert model.firms.bytes_per_firm() == state
     assert model.firms.bytes_per_firm() <= 128
 
 

@@ -18,8 +18,10 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.randomness import above_saturation, below_saturation
+from sim import taxonomy
+from sim.randomness import above_saturation, below_saturation, draw_number, uniform
 from sim.rules import Process, parameter_tuple
+from sim.rules.finance import credit_room
 
 PROCESS = Process(
     name="digital",
@@ -30,6 +32,8 @@ PROCESS = Process(
                 "digital_peer_effect", "digital_payback_years", "digital_energy_saving"),
 )
 Params = parameter_tuple(PROCESS, __name__)
+N_STAGES = len(taxonomy.DIGITAL_STAGES)
+DRAW_UPGRADE = draw_number("digital", "upgrade")
 
 
 @njit(cache=True)
@@ -78,3 +82,48 @@ def upgrades(u, benefit, cost, peer_share, max_rate, peer_effect):
     (randomness.below_saturation)."""
     decided = below_saturation(u, benefit / max(cost, 1e-9), max_rate * (1.0 + peer_effect * peer_share))
     return decided == 1 if decided >= 0 else u < upgrade_probability(benefit, cost, peer_share, max_rate, peer_effect)
+
+
+@njit(cache=True, inline="always")
+def upgrade(f, i, key, peers_above, cell, labour_cost_index, wage_bill, ceiling, cash_buffer_share, subsidy, ai, ai_boost, p):
+    """Row i's digital step of the year. Below the top stage, the firm draws; a draw out of reach
+    (most firms, most years) ends it. Otherwise the upgrade costs upgrade_cost, of which the state
+    pays state_share(subsidy, ai) (the digital-subsidy and AI levers; the AI programme, for the top
+    two stages, also raises the gain by ai_boost); the firm weighs the gain over the payback years
+    against its own share, and pays it from cash above its buffer, then credit up to its ceiling
+    (it cannot upgrade beyond what it can pay). Writes stage, cash and debt of an upgrade.
+
+    Returns (upgraded, its log productivity gain, the state's payment in M RMB per firm).
+    `cell`: the firm's industry x region row of peers_above (peer_share_table)."""
+    stage = f.digital_stage[i]
+    if stage >= N_STAGES - 1:
+        return False, 0.0, 0.0
+    draw = uniform(key, i, DRAW_UPGRADE)
+    peer_share = peers_above[cell, stage]
+    if out_of_reach(draw, peer_share, p.digital_max_rate, p.digital_peer_effect):
+        return False, 0.0, 0.0
+    revenue = f.revenue[i]
+    cost = upgrade_cost(revenue, labour_cost_index, p.digital_cost_fixed, p.digital_cost_share)
+    gain = p.digital_productivity_gain
+    own_cost = cost
+    if subsidy != 0.0 or ai != 0.0:
+        own_cost = cost * (1.0 - state_share(subsidy, ai))
+        if ai != 0.0:
+            gain = gain * (1.0 + ai_boost)
+    benefit = gain * wage_bill * p.digital_payback_years
+    room = credit_room(f.capital[i], f.cash[i], f.receivables[i], f.debt[i], ceiling)
+    own = max(f.cash[i] - cash_buffer_share * revenue, 0.0)
+    if own + room >= own_cost and upgrades(draw, benefit, own_cost, peer_share, p.digital_max_rate, p.digital_peer_effect):
+        f.digital_stage[i] = stage + 1
+        from_cash = min(own, own_cost)
+        f.cash[i] -= from_cash
+        f.debt[i] += own_cost - from_cash
+        return True, gain, cost - own_cost
+    return False, 0.0, 0.0
+
+
+@njit(cache=True)
+def lever_payments(weight, paid, subsidy, ai):
+    """The state's payment for the row's upgrades (weight firms, `paid` M RMB each) split between the
+    digital subsidy and the AI programme in proportion to their intensities: (subsidy's, AI's)."""
+    return weight * paid * subsidy / (subsidy + ai), weight * paid * ai / (subsidy + ai)

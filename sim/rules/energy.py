@@ -28,6 +28,7 @@ Params = parameter_tuple(PROCESS, __name__)
 
 @njit(cache=True)
 def energy_intensity(intensity, trend):
+    """Energy intensity after the year's autonomous efficiency gain."""
     return intensity * (1.0 - trend)
 
 
@@ -45,9 +46,30 @@ def carbon_cost(energy_use_, carbon_intensity_, carbon_price):
 
 @njit(cache=True)
 def energy_use(intensity, value_added_, price_index):
+    """Energy use (tce): intensity times real value added."""
     return intensity * value_added_ / price_index
 
 
 @njit(cache=True)
 def carbon_intensity(intensity, factor_change):
+    """CO2 per tce after the year's fuel switching (a macro path)."""
     return intensity * (1.0 + factor_change)
+
+
+@njit(cache=True, inline="always")
+def use_energy(f, i, intensity, value_added_, price_index, factor_change, carbon_price, abatement_response, p):
+    """Row i's energy of the year, written: `intensity` (after this year's digital and vintage
+    gains) moved by the efficiency trend and, under a carbon price, abated further; carbon per tce
+    on its path; energy use from real value added."""
+    intensity = energy_intensity(intensity, p.energy_efficiency_trend)
+    if carbon_price != 0.0:
+        intensity = carbon_abatement(intensity, carbon_price, abatement_response)
+    f.energy_intensity[i] = intensity
+    f.carbon_intensity[i] = carbon_intensity(f.carbon_intensity[i], factor_change)
+    f.energy_use[i] = energy_use(intensity, value_added_, price_index)
+
+
+@njit(cache=True)
+def carbon_charge(f, i, carbon_price):
+    """What row i's firm pays for last year's CO2 this year (M RMB per firm; 0 without a price)."""
+    return carbon_cost(f.energy_use[i], f.carbon_intensity[i], carbon_price) if carbon_price != 0.0 else 0.0

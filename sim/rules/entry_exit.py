@@ -17,11 +17,15 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from sim import taxonomy
 from sim.parallel import array_in, concurrently, partial_sums, run_chunks
-from sim.randomness import uniform
+from sim.randomness import MAX_PEER_TRIES, draw_number, uniform
 from sim.rules import Process, parameter_tuple
-from sim.rules.finance import net_worth
+from sim.rules.energy import energy_use
+from sim.rules.finance import net_worth, receivables_of
+from sim.rules.innovation import rd_spending_of
 from sim.rules.market import competitiveness as firm_competitiveness, firm_wage
+from sim.rules.production import employment, value_added
 
 PROCESS = Process(
     name="entry_exit",
@@ -31,8 +35,44 @@ PROCESS = Process(
     parameters=("entry_rate", "entry_demand_sensitivity", "exit_revenue", "entrant_productivity_gap", "entry_crowding"),
 )
 Params = parameter_tuple(PROCESS, __name__)
-MAX_PEER_TRIES = 64
-DRAW_ENTRANT_REVENUE, DRAW_ENTRANT_CLASS = 0, 1  # draws of an entrant under the year's entrant key
+DRAW_ENTRANT_REVENUE, DRAW_ENTRANT_CLASS = draw_number("entrants", "revenue"), draw_number("entrants", "class")
+DRAW_ENTRANT_PEER = draw_number("entrant_peers", "peer")
+
+
+class Entrants(NamedTuple):
+    """The year's entrants (place_entrants): entrant j goes to dead row rows[j] of market
+    new_market[j] and copies incumbent row peers[j]; it draws under `key`."""
+
+    rows: np.ndarray
+    peers: np.ndarray
+    new_market: np.ndarray
+    row_weight: np.ndarray  # by market: real firms an entrant row stands for
+    key: np.uint64
+
+
+class EntryTerms(NamedTuple):
+    """What an entrant starts with (place_entrants)."""
+
+    floor_revenue: float  # revenue is log-uniform from floor_revenue to floor_revenue x revenue_ratio (2012 prices)
+    revenue_ratio: float
+    productivity_factor: float  # the peer's productivity times this
+    foreign_share: float  # probability an entrant is foreign-funded (else an SME)
+    cash_to_revenue: float
+    debt_to_capital: float
+    receivable_days: float  # payment terms; an entrant has no overdue receivables yet
+
+
+class EntryMarket(NamedTuple):
+    """The year's economy an entrant enters."""
+
+    wage: float
+    market_productivity: np.ndarray  # by market: the wage norm's productivity
+    wage_elasticity: float
+    markup: float
+    demand: np.ndarray  # by market, M RMB
+    va_ratio: np.ndarray  # by industry
+    capital_to_revenue: np.ndarray  # by industry
+    price_index: float
 
 
 @njit(cache=True)
@@ -169,7 +209,7 @@ def draw_slot(m, starts, heaviest, lightest, slot_weight, key, row, draw):
 @njit(cache=True, nogil=True)
 def peer_slots(start, stop, chunk, markets, starts, heaviest, lightest, slot_weight, key, slots):
     for j in range(start, stop):
-        slots[j] = draw_slot(markets[j], starts, heaviest, lightest, slot_weight, key, j, 0)
+        slots[j] = draw_slot(markets[j], starts, heaviest, lightest, slot_weight, key, j, DRAW_ENTRANT_PEER)
 
 
 @njit(cache=True, nogil=True)
@@ -221,71 +261,69 @@ def copy_rows(column, rows, peers, start, stop):
 
 
 @njit(cache=True, nogil=True)
-def place_entrant_rows(start, stop, chunk, rows, peers, new_market, segments, row_weight, key, floor_revenue, revenue_ratio,
-                       productivity_factor, wage, market_productivity, wage_elasticity, markup, foreign_share, foreign_code,
-                       sme_code, blank_rung, demand, va_ratio, capital_to_revenue, price_index, cash_to_revenue,
-                       debt_to_capital, receivable_days, market_of, entered, alive, weight, firm_class, ladder_rung, industry,
-                       emerging, high_tech, region, digital_stage, age, market_share, competitiveness, columns_revenue,
-                       previous_value_added, value_added, capital, employment, productivity, rd_propensity, rd_spending,
-                       patent_stock, energy_intensity, energy_use, carbon_intensity, export_propensity, export_share, cash, debt,
-                       receivables, illiquid, wage_factor):
+def place_entrant_rows(start, stop, chunk, f, entrants, terms, economy, entered):
     """Entrants [start, stop) of place_entrants; the weight that entered into entered[chunk].
 
-    Write entrant j into dead row rows[j] of market new_market[j], a copy of incumbent peers[j]
-    (sim.model.IndustryModel._enter): its own revenue (log-uniform from floor_revenue to
-    floor_revenue x revenue_ratio, at this year's prices), class (foreign-funded with probability
-    foreign_share, else an SME), productivity (the peer's times productivity_factor) and the
-    competitiveness of that productivity at its wage (sim.rules.market); the peer's region,
-    high-tech flag, R&D habit, energy and carbon intensity and export orientation; and a balance
-    sheet in proportion to its revenue. Its draws are numbers DRAW_ENTRANT_REVENUE and
-    DRAW_ENTRANT_CLASS of entrant j under `key`."""
+    Entrant j is written into dead row entrants.rows[j] of market entrants.new_market[j], a copy of
+    incumbent entrants.peers[j] (sim.model.IndustryModel._enter): its own revenue (log-uniform from
+    the floor to floor x revenue_ratio, at this year's prices), class (foreign-funded with
+    probability foreign_share, else an SME), productivity (the peer's times productivity_factor)
+    and the competitiveness of that productivity at its wage (sim.rules.market); the peer's
+    region, high-tech flag, R&D habit, energy and carbon intensity and export orientation; value
+    added, employment, R&D and energy use by the production, innovation and energy rules; and a
+    balance sheet in proportion to its revenue."""
+    rows, peers = entrants.rows, entrants.peers
     # Column by column for what is copied from the peer: a short loop per column keeps many of the
     # reads of the peers' rows in flight at once.
-    for column in (rd_propensity, energy_intensity, carbon_intensity, export_propensity):
+    for column in (f.rd_propensity, f.energy_intensity, f.carbon_intensity, f.export_propensity):
         copy_rows(column, rows, peers, start, stop)
-    copy_rows(high_tech, rows, peers, start, stop)
-    copy_rows(region, rows, peers, start, stop)
-    debt_ratio = np.float32(debt_to_capital)  # float32 state times a plain number stays float32
-    log_ratio = math.log(revenue_ratio)
+    copy_rows(f.high_tech, rows, peers, start, stop)
+    copy_rows(f.region, rows, peers, start, stop)
+    debt_ratio = np.float32(terms.debt_to_capital)  # float32 state times a plain number stays float32
+    log_ratio = math.log(terms.revenue_ratio)
+    price_index = economy.price_index
     total = 0.0
     for j in range(start, stop):
-        r, m = rows[j], new_market[j]
-        ind = m // segments
-        sales = floor_revenue * math.exp(uniform(key, j, DRAW_ENTRANT_REVENUE) * log_ratio) * price_index
-        technology = np.float32(productivity[peers[j]] * productivity_factor)
-        alive[r] = True
-        weight[r] = row_weight[m]
-        total += row_weight[m]
-        market_of[r] = m
-        industry[r] = ind
-        emerging[r] = m % segments == 1
-        firm_class[r] = foreign_code if uniform(key, j, DRAW_ENTRANT_CLASS) < foreign_share else sme_code
-        ladder_rung[r] = blank_rung
-        digital_stage[r] = 0
-        age[r] = 0
-        productivity[r] = technology
-        columns_revenue[r] = sales
-        market_share[r] = sales / max(demand[m], 1e-9)
-        entrant_wage = firm_wage(np.float64(technology), market_productivity[m], wage, wage_elasticity)
-        competitiveness[r] = firm_competitiveness(np.float64(technology), 0.0, sales, entrant_wage, markup, 0.0)
-        va = sales * va_ratio[ind]
-        value_added[r] = va
-        previous_value_added[r] = 0.0
-        employment[r] = va / price_index / np.float64(productivity[r])
-        rd_spending[r] = np.float64(rd_propensity[r]) * sales
-        patent_stock[r] = 0.0
-        energy_use[r] = np.float64(energy_intensity[r]) * va / price_index
-        export_share[r] = 0.0
-        capital[r] = capital_to_revenue[ind] * sales
-        cash[r] = cash_to_revenue * sales
-        debt[r] = debt_ratio * capital[r]
-        receivables[r] = sales * receivable_days / 365.0
-        illiquid[r] = False
-        wage_factor[r] = 1.0
+        r, m = rows[j], entrants.new_market[j]
+        ind = taxonomy.market_industry(m)
+        sales = terms.floor_revenue * math.exp(uniform(entrants.key, j, DRAW_ENTRANT_REVENUE) * log_ratio) * price_index
+        technology = np.float32(f.productivity[peers[j]] * terms.productivity_factor)
+        f.alive[r] = True
+        f.weight[r] = entrants.row_weight[m]
+        total += entrants.row_weight[m]
+        f.market_of[r] = m
+        f.industry[r] = ind
+        f.emerging[r] = taxonomy.market_is_emerging(m)
+        f.firm_class[r] = (taxonomy.FOREIGN_FUNDED if uniform(entrants.key, j, DRAW_ENTRANT_CLASS) < terms.foreign_share
+                           else taxonomy.SME)
+        f.ladder_rung[r] = taxonomy.RUNG_NONE
+        f.digital_stage[r] = 0
+        f.age[r] = 0
+        f.productivity[r] = technology
+        f.revenue[r] = sales
+        f.market_share[r] = sales / max(economy.demand[m], 1e-9)
+        entrant_wage = firm_wage(np.float64(technology), economy.market_productivity[m], economy.wage, economy.wage_elasticity)
+        f.competitiveness[r] = firm_competitiveness(np.float64(technology), 0.0, sales, entrant_wage, economy.markup, 0.0)
+        va = value_added(sales, economy.va_ratio[ind])
+        f.value_added[r] = va
+        f.previous_value_added[r] = 0.0
+        f.employment[r] = employment(va, np.float64(f.productivity[r]), price_index)
+        f.rd_spending[r] = rd_spending_of(np.float64(f.rd_propensity[r]), sales)
+        f.patent_stock[r] = 0.0
+        f.energy_use[r] = energy_use(np.float64(f.energy_intensity[r]), va, price_index)
+        f.export_share[r] = 0.0
+        f.capital[r] = economy.capital_to_revenue[ind] * sales
+        f.cash[r] = terms.cash_to_revenue * sales
+        f.debt[r] = debt_ratio * f.capital[r]
+        f.receivables[r] = receivables_of(sales, terms.receivable_days)
+        f.illiquid[r] = False
+        f.wage_factor[r] = 1.0
     entered[chunk] = total
 
 
-def place_entrants(*arguments, threads=1):
-    """place_entrant_rows over every entrant (the arguments after its chunk bounds), in chunks on
-    `threads` threads: entrants write distinct rows and read only live ones."""
-    run_chunks(place_entrant_rows, arguments[0].size, *arguments, threads=threads)
+def place_entrants(f, entrants: Entrants, terms: EntryTerms, economy: EntryMarket, threads=1) -> float:
+    """place_entrant_rows over every entrant, in chunks on `threads` threads (entrants write
+    distinct rows and read only live ones); returns the weight that entered."""
+    entered = partial_sums(entrants.rows.size)
+    run_chunks(place_entrant_rows, entrants.rows.size, f, entrants, terms, economy, entered, threads=threads)
+    return float(entered.sum())

@@ -9,6 +9,8 @@ energy intensity falls, with gross investment over capital (see embodied_gain).
 
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
 from sim.rules import Process, parameter_tuple
@@ -59,7 +61,7 @@ def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, 
         tax = p.corporate_tax_rate * max(profit - extra_deduction, 0.0)
     else:
         tax = p.corporate_tax_rate * max(profit, 0.0)
-    new_receivables = revenue * receivable_days / 365.0
+    new_receivables = receivables_of(revenue, receivable_days)
     operating_cash = profit - tax + depreciation - (new_receivables - receivables)
     repayment = p.debt_repayment_rate * debt
     debt -= repayment
@@ -98,6 +100,70 @@ def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, 
             cash += capital * proceeds_per_unit
             capital = 0.0
     return capital, cash, debt, new_receivables, investment, profit, tax, cash < 0.0
+
+
+@njit(cache=True)
+def receivables_of(revenue, days):
+    """Receivables (M RMB): `days` days of the year's revenue."""
+    return revenue * days / 365.0
+
+
+@njit(cache=True, inline="always")
+def settle_accounts(f, i, value_added, wage_bill, rd_spending, desired_capital, receivable_days, ceiling, p, other_cost,
+                    other_income, extra_deduction, grant_share):
+    """Row i's accounts of the year (finance_year), written to its balance sheet and illiquidity;
+    returns (investment, profit, tax, capital before the investment)."""
+    before = f.capital[i]
+    k, c, d, r, investment, profit, tax, short = finance_year(
+        value_added, wage_bill, rd_spending, f.revenue[i], desired_capital, before, f.cash[i], f.debt[i], f.receivables[i],
+        receivable_days, ceiling, p, other_cost, other_income, extra_deduction, grant_share)
+    f.capital[i], f.cash[i], f.debt[i], f.receivables[i], f.illiquid[i] = k, c, d, r, short
+    return investment, profit, tax, before
+
+
+@njit(cache=True)
+def credit_ceiling(state_owned, reform, p):
+    """Debt allowed per unit of net worth: looser for state-owned firms (soft budget constraint,
+    Brandt, Tombe and Zhu 2013); SOE reform (`reform`, 0 to 1, state-owned firms only) moves theirs
+    toward the private one (soe_ceiling)."""
+    if reform != 0.0:
+        return soe_ceiling(p.leverage_ceiling_soe, p.leverage_ceiling_private, reform)
+    return p.leverage_ceiling_soe if state_owned else p.leverage_ceiling_private
+
+
+@njit(cache=True)
+def desired_capital(capital_to_revenue, revenue, demand_growth, grant_share, elasticity):
+    """Capital the firm wants (M RMB): its industry's capital per unit of revenue times revenue,
+    grown with its market's last demand growth (the K+S accelerator on expected demand); with an
+    equipment-renewal grant (`grant_share` of investment paid by the state), more at the user-cost
+    elasticity `elasticity` (desired_capital_with_grant)."""
+    desired = capital_to_revenue * revenue * (1.0 + demand_growth)
+    if grant_share != 0.0:
+        desired = desired_capital_with_grant(desired, grant_share, elasticity)
+    return desired
+
+
+@njit(cache=True, inline="always")
+def embodied_change(productivity, energy_intensity, investment, capital_before, p):
+    """New vintages (K+S): productivity up and energy intensity down with gross investment over
+    capital (embodied_gain at the embodiment rates); no investment leaves both as they are."""
+    if investment != 0.0:  # no investment, no vintage gain (exp(0) = 1 exactly)
+        productivity *= math.exp(embodied_gain(investment, capital_before, p.embodiment_rate))
+        energy_intensity *= math.exp(-embodied_gain(investment, capital_before, p.energy_embodiment))
+    return productivity, energy_intensity
+
+
+@njit(cache=True)
+def forgone_tax(weight, profit, tax, tax_rate):
+    """Fiscal cost of the R&D super-deduction for the row's `weight` firms (M RMB): the tax they
+    would have paid without it less the tax they pay."""
+    return weight * (tax_rate * max(profit, 0.0) - tax)
+
+
+@njit(cache=True)
+def grant_cost(weight, grant_share, investment):
+    """Fiscal cost of equipment-renewal grants for the row's `weight` firms (M RMB)."""
+    return weight * grant_share * investment
 
 
 @njit(cache=True)

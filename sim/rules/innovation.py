@@ -20,7 +20,7 @@ from numba import njit
 
 from scipy import special
 
-from sim.randomness import below_saturation, from_table, quantile_table, uniform
+from sim.randomness import below_saturation, draw_number, from_table, quantile_table, uniform
 from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
@@ -36,8 +36,11 @@ Params = parameter_tuple(PROCESS, __name__)
 
 MAX_RD_PROPENSITY = 0.3  # assumption: no firm spends more than 30% of its revenue on R&D
 MIN_USER_COST = 0.05  # a super-deduction never makes R&D cost less than 5 fen per yuan after tax
-# Draw numbers of the innovation stream, per firm row.
-DRAW_INNOVATES, DRAW_IMITATES, DRAW_PEER, DRAW_SIZE = 0, 1, 2, 100
+# Draw numbers of the innovation stream, per firm row (sim.randomness.DRAW_NUMBERS).
+DRAW_INNOVATES, DRAW_IMITATES, DRAW_PEER, DRAW_SIZE = (draw_number("innovation", use) for use in
+                                                       ("innovates", "imitates", "peer", "size"))
+# Draw numbers of the levers stream (hand-in-hand).
+DRAW_PARTNER, DRAW_PARTNER_SUCCESS = draw_number("levers", "partner"), draw_number("levers", "partner_success")
 
 
 @njit(cache=True)
@@ -104,6 +107,62 @@ def superdeduction_propensity(propensity, tax_rate, extra_deduction, elasticity)
     return min(propensity * rd_user_cost_ratio(tax_rate, extra_deduction) ** (-elasticity), MAX_RD_PROPENSITY)
 
 
+@njit(cache=True, inline="always")
+def spend_on_rd(f, i, p, tax_rate, deduction, user_cost_elasticity):
+    """Row i's R&D of the year (written with its propensity; returned, M RMB): its propensity moved
+    by the trend times revenue; under a super-deduction (`deduction`, the extra share of R&D
+    deducted) the firm keeps its own propensity and spends more this year (superdeduction_propensity)."""
+    propensity = rd_propensity(f.rd_propensity[i], p.rd_propensity_trend)
+    f.rd_propensity[i] = propensity
+    if deduction != 0.0:
+        rd = rd_spending_of(superdeduction_propensity(propensity, tax_rate, deduction, user_cost_elasticity), f.revenue[i])
+    else:
+        rd = rd_spending_of(propensity, f.revenue[i])
+    f.rd_spending[i] = rd
+    return rd
+
+
+@njit(cache=True)
+def rd_spending_of(propensity, revenue):
+    """R&D spending (M RMB): a share of revenue (K+S)."""
+    return propensity * revenue
+
+
+@njit(cache=True, inline="always")
+def rd_effort(rd, state_owned, p, reform, reform_gain, centres, centre_effect):
+    """Effective R&D effort (M RMB) of (imitation, innovation), the same as scaling zeta: state-owned
+    firms turn R&D into technology less efficiently (soe_innovation_efficiency); SOE reform
+    (`reform`, 0 to 1) raises their effort by reform x reform_gain; new innovation centres raise the
+    effort of firms of their industries by centre_effect per centre (`centres`). Levers at 0 skip."""
+    imitation_effort = rd * p.soe_innovation_efficiency if state_owned else rd
+    innovation_effort = imitation_effort
+    if reform != 0.0:
+        imitation_effort = imitation_effort * (1.0 + reform * reform_gain)
+        innovation_effort = imitation_effort
+    if centres != 0.0:
+        imitation_effort = imitation_effort * (1.0 + centre_effect * centres)
+        innovation_effort = innovation_effort * (1.0 + centre_effect * centres)
+    return imitation_effort, innovation_effort
+
+
+@njit(cache=True)
+def patent_applications(patent_yield, rd):
+    """Expected invention patent applications of the year: R&D (M RMB) times the yield the 2012
+    figures imply (knowledge production function, Griliches 1990)."""
+    return patent_yield * rd
+
+
+@njit(cache=True, inline="always")
+def hand_in_hand(productivity_after, productivity, large_productivity, partner, key, row, success, cost, absorption):
+    """Hand-in-hand (large-small collaboration): an SME joins with probability `partner` (the
+    lever's intensity) and may absorb its market's large firms' technology (partner_imitation).
+    Returns (its productivity after the year, what its place costs the state, M RMB)."""
+    if uniform(key, row, DRAW_PARTNER) < partner:
+        return max(productivity_after, partner_imitation(productivity, large_productivity, uniform(key, row, DRAW_PARTNER_SUCCESS),
+                                                         success, absorption)), cost
+    return productivity_after, 0.0
+
+
 @njit(cache=True)
 def partner_imitation(productivity, large_productivity, u, success, absorption):
     """Hand-in-hand: a participating SME absorbs the technology of its market's large firms (their
@@ -115,4 +174,5 @@ def partner_imitation(productivity, large_productivity, u, success, absorption):
 
 @njit(cache=True)
 def patent_stock(stock, applications, depreciation):
+    """Perpetual inventory of invention patent applications, depreciated (Griliches 1990)."""
     return stock * (1.0 - depreciation) + applications

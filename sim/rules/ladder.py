@@ -13,7 +13,7 @@ from __future__ import annotations
 from numba import njit
 
 from sim import taxonomy
-from sim.randomness import uniform
+from sim.randomness import draw_number, uniform
 from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
@@ -26,6 +26,7 @@ PROCESS = Process(
                 "little_giant_recognition_rate", "champion_min_share", "champion_min_revenue", "champion_recognition_rate"),
 )
 Params = parameter_tuple(PROCESS, __name__)
+DRAW_RECOGNITION = draw_number("ladder", "recognition")
 SME, CHAMPION, LITTLE_GIANT, SRDI, NONE = (taxonomy.SME, taxonomy.RUNG_CHAMPION, taxonomy.RUNG_LITTLE_GIANT,
                                            taxonomy.RUNG_SRDI, taxonomy.RUNG_NONE)
 
@@ -42,12 +43,35 @@ def promote(rung, firm_class, revenue, rd_intensity, relative_share, niche, manu
     # one (a counter-based draw is the same number whenever it is computed; most firms qualify for none).
     innovative = rd_intensity >= p.srdi_min_rd_intensity
     if (year >= p.champion_start_year and manufacturing and rung != CHAMPION and relative_share >= p.champion_min_share
-            and revenue >= p.champion_min_revenue and uniform(key, row, 0) < p.champion_recognition_rate * champion_boost):
+            and revenue >= p.champion_min_revenue and uniform(key, row, DRAW_RECOGNITION) < p.champion_recognition_rate * champion_boost):
         return CHAMPION
     if (year >= p.little_giant_start_year and rung == SRDI and innovative and revenue >= p.little_giant_min_revenue
-            and uniform(key, row, 0) < p.little_giant_recognition_rate * little_giant_boost):
+            and uniform(key, row, DRAW_RECOGNITION) < p.little_giant_recognition_rate * little_giant_boost):
         return LITTLE_GIANT
     if (year >= p.srdi_start_year and rung == NONE and firm_class == SME and innovative and niche >= p.srdi_min_niche_share
-            and uniform(key, row, 0) < p.srdi_recognition_rate * srdi_boost):
+            and uniform(key, row, DRAW_RECOGNITION) < p.srdi_recognition_rate * srdi_boost):
         return SRDI
     return rung
+
+
+@njit(cache=True, inline="always")
+def ladder_inputs(f, i, firms_in_market, sme_firms, sme_revenue, rd_spending):
+    """What the criteria read of row i: (R&D over revenue; market share over the market's mean
+    share, a leading position; revenue over the mean revenue of its market's SMEs, a niche)."""
+    revenue = f.revenue[i]
+    relative_share = f.market_share[i] * firms_in_market
+    niche = revenue * sme_firms / sme_revenue if sme_revenue > 0.0 else 0.0
+    rd_intensity = rd_spending / revenue if revenue > 0.0 else 0.0
+    return rd_intensity, relative_share, niche
+
+
+@njit(cache=True)
+def recognition_boost(support, response):
+    """Gradient cultivation: factor on the recognition rate of a supported rung, 1 + response x support."""
+    return 1.0 + response * support
+
+
+@njit(cache=True)
+def support_income(support, revenue):
+    """Gradient cultivation: support a recognised firm receives (M RMB), `support` % of its revenue."""
+    return support / 100.0 * revenue

@@ -25,12 +25,33 @@ Params = parameter_tuple(PROCESS, __name__)
 
 @njit(cache=True)
 def value_added(revenue, va_ratio):
+    """Value added (M RMB, current prices): revenue times the industry's value-added ratio."""
     return revenue * va_ratio
 
 
 @njit(cache=True)
 def employment(value_added_, productivity, price_index):
+    """Workers: real value added over labour productivity (M RMB of 2012 per person)."""
     return value_added_ / price_index / productivity
+
+
+@njit(cache=True)
+def wage_bill(workers, wage_per_worker):
+    """Labour cost of the year (M RMB): workers times the firm's labour cost per worker
+    (sim.rules.market: the national wage scaled by the firm's relative productivity)."""
+    return workers * wage_per_worker
+
+
+@njit(cache=True, inline="always")
+def produce(f, i, va_ratio, price_index):
+    """Row i's year of production: last year's value added kept, this year's value added and
+    employment written; returns them (float64, as the later rules use them)."""
+    f.previous_value_added[i] = f.value_added[i]
+    va = value_added(f.revenue[i], va_ratio)
+    f.value_added[i] = va
+    workers = employment(va, f.productivity[i], price_index)
+    f.employment[i] = workers
+    return va, workers
 
 
 def value_added_ratios(base: np.ndarray, trend: float, years_since_2012: int) -> np.ndarray:
