@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from sim.parallel import array_in, partial_sums, run_chunks
-from sim.randomness import normal
+from sim.randomness import draw_number, normal
 from sim.rules import Process, parameter_tuple
 
 PROCESS = Process(
@@ -43,6 +43,7 @@ PROCESS = Process(
                 "shock_reference_revenue", "markup", "wage_productivity_elasticity"),
 )
 Params = parameter_tuple(PROCESS, __name__)
+DRAW_DEMAND_SHOCK = draw_number("market", "demand_shock")
 MAX_LOG_STEP = 2.0  # a firm's share can change at most e^2 (about 7x) in a year: keeps outliers from exploding
 
 
@@ -170,6 +171,51 @@ def update_market(market, weight, share, old_competitiveness, productivity, pate
                            market_productivity, demand, n_markets, wage, np.ones(share.size), key, p)
 
 
+@njit(cache=True, inline="always")
+def log_relative_productivity(productivity, market_productivity):
+    """r = log(A / A_market): the firm's productivity over its market's wage norm, in logs."""
+    return math.log(productivity / market_productivity)
+
+
+@njit(cache=True, inline="always")
+def log_wage_factor(factor):
+    """log f of a row's labour-cost factor (0 for the usual factor 1)."""
+    return math.log(factor) if factor != 1.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def wage_of(wage, elasticity, relative, log_factor):
+    """firm_wage in log form: wage x exp(elasticity r) x f."""
+    return wage * math.exp(elasticity * relative + log_factor)
+
+
+def log_unit_costs(markup, wage, market_productivity) -> np.ndarray:
+    """log((1 + markup) wage / A_market) by market: the log price of a firm at its market's norm."""
+    return np.log((1.0 + markup) * wage / np.asarray(market_productivity, dtype=np.float64))
+
+
+@njit(cache=True, inline="always")
+def log_competitiveness(log_unit_cost, relative, log_factor, elasticity, quality_weight, sales, log_sales, patents):
+    """The live form of `competitiveness` (which tests pin it to): -log(price) + quality, with
+    -log(price) = -(log_unit_cost[m] + (elasticity - 1) r + log f) and quality
+    quality_weight x log1p(patents / sales) written as log(sales + patents) - log(sales), the
+    second log shared with the demand shock. `sales` is revenue floored at 1e-6 M RMB."""
+    return quality_weight * (math.log(sales + patents) - log_sales) - (log_unit_cost + (elasticity - 1.0) * relative + log_factor)
+
+
+@njit(cache=True, nogil=True)
+def competitiveness_rows(start, stop, chunk, f, market_productivity, log_unit_cost, p):
+    """Rows [start, stop) of the live rows of `f` (sim.firms.FirmColumns): competitiveness at
+    this year's wages, written (the state a first market step compares with)."""
+    for i in range(start, stop):
+        if f.weight[i] > 0.0:
+            m = f.market_of[i]
+            sales = max(f.revenue[i], 1e-6)
+            f.competitiveness[i] = log_competitiveness(
+                log_unit_cost[m], log_relative_productivity(f.productivity[i], market_productivity[m]), 0.0,
+                p.wage_productivity_elasticity, p.quality_weight, sales, math.log(sales), f.patent_stock[i])
+
+
 @njit(cache=True, nogil=True)
 def competition_rows(start, stop, chunk, market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
                      market_productivity, log_unit_cost, wage, wage_factor, key, p, slope, offset, held_gained, wages):
@@ -178,26 +224,24 @@ def competition_rows(start, stop, chunk, market, weight, share, old_competitiven
     labour cost per worker (`wages`, which the firm year reuses).
 
     firm_wage, competitiveness and shock_sd in log form (three logs and two exps a firm; tests pin them
-    to the plain forms): with r = log(A / A_market)
-    and the labour-cost factor f, wage = wage x exp(elasticity r) f and -log(price) =
-    -(log_unit_cost[m] + (elasticity - 1) r + log f), log_unit_cost[m] = log((1 + markup) wage / A_market)."""
+    to the plain forms): wage_of, log_competitiveness, and the shock sd below."""
     elasticity = p.wage_productivity_elasticity
     log_reference = math.log(p.shock_reference_revenue)
     for i in range(start, stop):
         if weight[i] > 0.0:
             m = market[i]
-            relative = math.log(productivity[i] / market_productivity[m])
-            factor = math.log(wage_factor[i]) if wage_factor[i] != 1.0 else 0.0
-            wages[i] = wage * math.exp(elasticity * relative + factor)
+            relative = log_relative_productivity(productivity[i], market_productivity[m])
+            factor = log_wage_factor(wage_factor[i])
+            wages[i] = wage_of(wage, elasticity, relative, factor)
             sales = max(revenue[i], 1e-6)
             log_sales = math.log(sales)
-            # quality: log1p(patents / sales) as log(sales + patents) - log(sales), the second log shared with the shock
-            fitness = p.quality_weight * (math.log(sales + patent_stock[i]) - log_sales) - (
-                log_unit_cost[m] + (elasticity - 1.0) * relative + factor)
+            fitness = log_competitiveness(log_unit_cost[m], relative, factor, elasticity, p.quality_weight, sales, log_sales,
+                                          patent_stock[i])
             gain = fitness - old_competitiveness[i]
             old_competitiveness[i] = fitness
             sd = p.demand_shock_sd * math.exp(-p.shock_size_exponent * (log_sales - log_reference))  # shock_sd
-            slope[i], offset[i], held = step_terms(share[i], gain, sd * normal(key, i, 0), sd * sd, p.share_selection_strength)
+            slope[i], offset[i], held = step_terms(share[i], gain, sd * normal(key, i, DRAW_DEMAND_SHOCK), sd * sd,
+                                                   p.share_selection_strength)
             held_gained[chunk, 0, m] += weight[i] * held
             held_gained[chunk, 1, m] += weight[i] * held * gain
 
@@ -225,7 +269,7 @@ def update_market_at_wages(market, weight, share, old_competitiveness, productiv
     slope, offset = array_in(workspace, "market.slope", n), array_in(workspace, "market.offset", n)
     wages = np.empty(n) if wages is None else wages
     held_gained = partial_sums(n, 2, n_markets)
-    log_unit_cost = np.log((1.0 + p.markup) * wage / np.asarray(market_productivity, dtype=np.float64))
+    log_unit_cost = log_unit_costs(p.markup, wage, market_productivity)
     run_chunks(competition_rows, n, market, weight, share, old_competitiveness, productivity, patent_stock, revenue,
                market_productivity, log_unit_cost, wage, wage_factor, key, p, slope, offset, held_gained, wages,
                threads=threads)
