@@ -20,7 +20,7 @@ from sim.errors import ModelDivergence
 from sim.indicators import YearContext, measure
 from sim import levers as lever_module
 from sim.levers import INNOVATION_CENTERS, N_LEVERS, REGIONAL_TRANSFER, RELOCATION, TRADE_SHOCK, LeverSchedule
-from sim.parallel import Workspace, concurrently, default_threads, partial_sums
+from sim.parallel import Workspace, concurrently, default_threads, run_chunks
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
 from sim.memory import keep_freed_memory
 from sim.population import build_population
@@ -73,9 +73,6 @@ def world_export_demand_2012(export_demand: np.ndarray, macro: MacroPaths) -> np
     """World import demand by market in 2012 (M RMB): China's exports of the market over China's share
     of world goods imports, the same share in every market (assumption, calibration/macro_baseline.toml)."""
     return export_demand * macro.world_goods_imports_2012 * 1e6 / export_demand.sum()
-
-
-INIT_CHUNK_ROWS = 1 << 20
 
 
 @njit(cache=True, nogil=True)
@@ -178,12 +175,9 @@ class IndustryModel(mesa.Model):
         # employment-weighted mean productivity (the firm wage norm, unit labour cost) and R&D intensity by market
         self.market_productivity = [np.divide(sums[3], sums[2], out=np.ones(self.n_markets), where=sums[2] > 0)] * 2
         self.market_rd_intensity = [np.divide(sums[4], sums[0], out=np.zeros(self.n_markets), where=sums[0] > 0)] * 2
-        for start in range(0, f.capacity, INIT_CHUNK_ROWS):  # in slices: temporaries of a slice, not of every row
-            rows = slice(start, start + INIT_CHUNK_ROWS)
-            productivity = f.productivity[rows]
-            wages = self.wage * (productivity / self.market_productivity[-1][market_of[rows]]) ** params["wage_productivity_elasticity"]
-            f.competitiveness[rows] = -np.log((1.0 + params["markup"]) * wages / productivity) + params["quality_weight"] * np.log1p(
-                f.patent_stock[rows] / np.maximum(f.revenue[rows], 1e-6))
+        run_chunks(market.competitiveness_rows, f.capacity, f.bundle(), self.market_productivity[-1],
+                   market.log_unit_costs(params["markup"], self.wage, self.market_productivity[-1]), self.rule_params["market"],
+                   threads=self.threads)
         self.workspace = Workspace()  # the passes' temporaries, kept from year to year
         self.export_factor = np.zeros(self.n_markets)  # last year's export-share scale factors (trade.export_shares)
         self.initial_firms = float(np.sum(f.weight[f.alive], dtype=np.float64))
@@ -353,8 +347,10 @@ class IndustryModel(mesa.Model):
         terms = entry_exit.EntryTerms(floor, p["threshold_revenue"] / floor, math.exp(-p["entrant_productivity_gap"]),
                                       p["foreign_share"], float(self.assumptions["cash_to_revenue"]),
                                       float(self.assumptions["debt_to_capital"]), p["receivable_days"])
-        economy = entry_exit.EntryMarket(self.wage, self.market_productivity[-1], p["wage_productivity_elasticity"], p["markup"],
-                                         self.demand, self.va_ratio, self.capital_to_revenue, self.price_index)
+        economy = entry_exit.EntryMarket(self.market_productivity[-1],
+                                         market.log_unit_costs(p["markup"], self.wage, self.market_productivity[-1]),
+                                         p["wage_productivity_elasticity"], p["quality_weight"], self.demand, self.va_ratio,
+                                         self.capital_to_revenue, self.price_index)
         return entry_exit.place_entrants(f.bundle(), entrants, terms, economy, threads=self.threads)
 
     def run_to_end(self) -> None:

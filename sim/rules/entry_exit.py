@@ -24,7 +24,7 @@ from sim.rules import Process, parameter_tuple
 from sim.rules.energy import energy_use
 from sim.rules.finance import net_worth, receivables_of
 from sim.rules.innovation import rd_spending_of
-from sim.rules.market import competitiveness as firm_competitiveness, firm_wage
+from sim.rules.market import log_competitiveness, log_relative_productivity
 from sim.rules.production import employment, value_added
 
 PROCESS = Process(
@@ -65,10 +65,10 @@ class EntryTerms(NamedTuple):
 class EntryMarket(NamedTuple):
     """The year's economy an entrant enters."""
 
-    wage: float
     market_productivity: np.ndarray  # by market: the wage norm's productivity
+    log_unit_cost: np.ndarray  # by market: sim.rules.market.log_unit_costs at this year's wage
     wage_elasticity: float
-    markup: float
+    quality_weight: float
     demand: np.ndarray  # by market, M RMB
     va_ratio: np.ndarray  # by industry
     capital_to_revenue: np.ndarray  # by industry
@@ -302,8 +302,10 @@ def place_entrant_rows(start, stop, chunk, f, entrants, terms, economy, entered)
         f.productivity[r] = technology
         f.revenue[r] = sales
         f.market_share[r] = sales / max(economy.demand[m], 1e-9)
-        entrant_wage = firm_wage(np.float64(technology), economy.market_productivity[m], economy.wage, economy.wage_elasticity)
-        f.competitiveness[r] = firm_competitiveness(np.float64(technology), 0.0, sales, entrant_wage, economy.markup, 0.0)
+        floored = max(sales, 1e-6)  # an entrant has no patents: its competitiveness is minus its log price
+        f.competitiveness[r] = log_competitiveness(
+            economy.log_unit_cost[m], log_relative_productivity(np.float64(technology), economy.market_productivity[m]), 0.0,
+            economy.wage_elasticity, economy.quality_weight, floored, math.log(floored), 0.0)
         va = value_added(sales, economy.va_ratio[ind])
         f.value_added[r] = va
         f.previous_value_added[r] = 0.0
