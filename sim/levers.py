@@ -9,8 +9,8 @@ Three parts, in the EMA Workbench manner (levers declared apart from uncertain p
   `LeverSetting`s, with one-line ScenarioErrors naming file and key;
 - the engine side: `LeverSchedule.table(year)` gives the compiled firm loop one small float array
   per year (one row per lever: the intensity in column 0, then 0/1 masks over firm classes,
-  regions, industries and ladder rungs), and `intensity()` reads a firm's intensity from it inside
-  the loop. A lever outside its years, or not pulled, has intensity 0 and every rule skips it, so a
+  regions, industries and ladder rungs, laid out by sim.lever_table), and sim.lever_table.intensity
+  reads a firm's intensity from it inside the loop. A lever outside its years, or not pulled, has intensity 0 and every rule skips it, so a
   lever at zero intensity reproduces the baseline bit for bit.
 
 The names fix the `lever` dimension of `fiscal_cost` in every result.
@@ -26,12 +26,11 @@ from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
-from numba import njit
 
-from sim import taxonomy
+from sim import lever_table, taxonomy
 from sim.errors import ScenarioError
 from sim.parameters import CALIBRATION_DIR, did_you_mean, load_declaration
-from sim.rules import Process, parameter_tuple
+from sim.processes import Process, parameter_tuple
 
 LEVER_NAMES = (
     "digital_subsidy",
@@ -83,11 +82,9 @@ INDUSTRY_GROUPS = ("manufacturing", "traditional", "equipment", "high_tech", "st
 DECLARATION_FIELDS = ("unit", "default", "lower", "upper", "targets", "default_target", "mechanism", "fiscal_cost",
                       "first_order", "parameters", "sentences")
 
-# Layout of a row of the yearly lever table: intensity, then 0/1 masks by category code.
-N_CLASSES, N_REGIONS, N_RUNGS = len(taxonomy.FIRM_CLASSES), len(taxonomy.REGIONS), len(taxonomy.LADDER_RUNGS)
-CLASS_COLUMN = 1
-REGION_COLUMN = CLASS_COLUMN + N_CLASSES
-INDUSTRY_COLUMN = REGION_COLUMN + N_REGIONS
+# Layout of a row of the yearly lever table (sim.lever_table).
+N_RUNGS, CLASS_COLUMN, REGION_COLUMN, INDUSTRY_COLUMN = (lever_table.N_RUNGS, lever_table.CLASS_COLUMN, lever_table.REGION_COLUMN,
+                                                         lever_table.INDUSTRY_COLUMN)
 
 
 # ------------------------------------------------------------------ the declaration
@@ -322,34 +319,3 @@ class LeverSchedule:
 
     def industry_mask(self, lever: int) -> np.ndarray:
         return self.masks[lever, INDUSTRY_COLUMN:INDUSTRY_COLUMN + self.n_industries].astype(bool)
-
-
-@njit(cache=True, _nrt=False)
-def intensity(table, lever, firm_class, region, industry, rung):
-    """The intensity lever `lever` applies to a firm of these categories this year (0 when the lever
-    does not act or the firm is outside its target)."""
-    value = table[lever, 0]
-    if value == 0.0:
-        return 0.0
-    if (table[lever, CLASS_COLUMN + firm_class] == 0.0 or table[lever, REGION_COLUMN + region] == 0.0
-            or table[lever, INDUSTRY_COLUMN + industry] == 0.0 or table[lever, table.shape[1] - N_RUNGS + rung] == 0.0):
-        return 0.0
-    return value
-
-
-@njit(cache=True, _nrt=False)
-def intensity_any_rung(table, lever, firm_class, region, industry):
-    """As `intensity`, ignoring the ladder-rung mask (for levers whose rung target names the rungs
-    they support, see rung_targeted)."""
-    value = table[lever, 0]
-    if value == 0.0:
-        return 0.0
-    if (table[lever, CLASS_COLUMN + firm_class] == 0.0 or table[lever, REGION_COLUMN + region] == 0.0
-            or table[lever, INDUSTRY_COLUMN + industry] == 0.0):
-        return 0.0
-    return value
-
-
-@njit(cache=True, _nrt=False)
-def rung_targeted(table, lever, rung):
-    return table[lever, table.shape[1] - N_RUNGS + rung] != 0.0

@@ -252,7 +252,7 @@ class IndustryModel(mesa.Model):
         if levers[RELOCATION, 0] != 0.0:
             lost_exports = np.zeros(self.n_markets)
             exits += location.relocate_abroad(f.alive, f.weight, f.market_share, f.revenue, f.export_share, self.market_of,
-                                              f.firm_class, f.region, f.industry, f.ladder_rung, levers, key_levers,
+                                              f.firm_class, f.region, f.industry, f.ladder_rung, levers, RELOCATION, key_levers,
                                               lever_params.relocation_min_export_share, lost_exports)
             self.export_demand = np.maximum(self.export_demand - lost_exports, 0.0)
 
@@ -272,7 +272,7 @@ class IndustryModel(mesa.Model):
         f = self.firms
         if levers[REGIONAL_TRANSFER, 0] != 0.0:
             subsidies, _ = location.transfer_inland(f.alive, f.weight, f.firm_class, f.region, f.industry, f.ladder_rung,
-                                                    f.capital, f.cash, self.wage_factor, levers, key_levers,
+                                                    f.capital, f.cash, self.wage_factor, levers, REGIONAL_TRANSFER, key_levers,
                                                     self.central_share, lever_params)
             fiscal[REGIONAL_TRANSFER] += subsidies
 

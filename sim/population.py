@@ -32,6 +32,7 @@ from scipy import optimize, special
 from sim import taxonomy
 from sim.calibration_data import load_initial_state, load_targets
 from sim.firms import Firms
+from sim.rules.finance import receivable_days_of, receivables_of
 from sim.memory import touch_pages
 from sim.randomness import stream
 from sim.rules.innovation import MAX_RD_PROPENSITY
@@ -323,8 +324,8 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     top, top_weight = top_rows(revenue, weight, manufacturing[industry], TOP_N)
     top_capital = np.sum(revenue[top] * industries["capital_to_revenue"][industry[top]] * noise[top] * top_weight)
     top_cash = assume["cash_to_revenue"] * revenue[top]
-    top_days = params["receivable_days"] + params["overdue_days_sme"] * (firm_class[top] == taxonomy.SME)
-    top_receivables = revenue[top] * top_days / 365.0
+    top_receivables = np.array([receivables_of(revenue[t], receivable_days_of(params["receivable_days"], params["overdue_days_sme"],
+                                                                               firm_class[t] == taxonomy.SME, 0.0)) for t in top])
     top_other = np.sum((top_cash + top_receivables) * top_weight)
     capital_by_industry = _balance_sheet(
         revenue, weight, noise, industry, industries["capital_to_revenue"], (doc["top500_assets"] * 1e6 - top_other) / top_capital,
@@ -611,8 +612,7 @@ def _balance_sheet(revenue, weight, noise, industry, capital_to_revenue, level, 
         capital[i] = row_capital
         debt[i] = debt_to_capital * row_capital
         cash[i] = cash_to_revenue * revenue[i]
-        days = receivable_days + overdue_days_sme * (1.0 if firm_class[i] == sme else 0.0)
-        receivables[i] = revenue[i] * days / 365.0
+        receivables[i] = receivables_of(revenue[i], receivable_days_of(receivable_days, overdue_days_sme, firm_class[i] == sme, 0.0))
         by_industry[industry[i]] += weight[i] * row_capital
     return by_industry
 
@@ -633,12 +633,12 @@ def _export_raw(orientation, hightech_rows, boost, out):
 @njit(cache=True, error_model="numpy")  # x / 0 as numpy has it
 def _market_shares(revenue, sized, industry, emerging, groups, out):
     """Market shares (industry x segment) per real firm into out; returns the revenue by industry (weighted)."""
-    by_market, by_industry = np.zeros(2 * groups), np.zeros(groups)
+    by_market, by_industry = np.zeros(taxonomy.N_SEGMENTS * groups), np.zeros(groups)
     for i in range(revenue.size):
-        by_market[industry[i] * 2 + (1 if emerging[i] else 0)] += sized[i]
+        by_market[taxonomy.market_index(industry[i], emerging[i])] += sized[i]
         by_industry[industry[i]] += sized[i]
     for i in range(revenue.size):
-        out[i] = revenue[i] / by_market[industry[i] * 2 + (1 if emerging[i] else 0)]
+        out[i] = revenue[i] / by_market[taxonomy.market_index(industry[i], emerging[i])]
     return by_industry
 
 

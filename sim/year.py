@@ -39,8 +39,8 @@ from numba import njit
 from sim import taxonomy
 from sim.levers import (AI_EMPOWERMENT, ARREARS_ENFORCEMENT, CARBON_CONSTRAINT, DIGITAL_SUBSIDY, EQUIPMENT_RENEWAL,
                         GRADIENT_CULTIVATION, HAND_IN_HAND, INNOVATION_CENTERS, N_LEVERS, RD_SUPERDEDUCTION, SOE_REFORM)
-from sim.levers import intensity as lever
-from sim.levers import intensity_any_rung, rung_targeted
+from sim.lever_table import intensity as lever
+from sim.lever_table import intensity_any_rung, rung_targeted
 from sim.parallel import concurrently, partial_sums, run_chunks
 from sim.rules import digital, energy, finance, innovation, ladder, production, size_class
 from sim.rules.entry_exit import draw_slot, market_slots

@@ -20,7 +20,7 @@ from numba import njit
 
 from sim import taxonomy
 from sim.randomness import above_saturation, below_saturation, draw_number, uniform
-from sim.rules import Process, parameter_tuple
+from sim.processes import Process, parameter_tuple
 from sim.rules.finance import credit_room
 
 PROCESS = Process(

@@ -14,7 +14,7 @@ import math
 
 from numba import njit
 
-from sim.rules import Process, parameter_tuple
+from sim.processes import Process, parameter_tuple
 
 PROCESS = Process(
     name="energy",

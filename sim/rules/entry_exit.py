@@ -20,7 +20,7 @@ from numba import njit
 from sim import taxonomy
 from sim.parallel import array_in, concurrently, partial_sums, run_chunks
 from sim.randomness import MAX_PEER_TRIES, draw_number, uniform
-from sim.rules import Process, parameter_tuple
+from sim.processes import Process, parameter_tuple
 from sim.rules.energy import energy_use
 from sim.rules.finance import net_worth, receivables_of
 from sim.rules.innovation import rd_spending_of

@@ -21,7 +21,7 @@ from numba import njit
 from scipy import special
 
 from sim.randomness import below_saturation, draw_number, from_table, quantile_table, uniform
-from sim.rules import Process, parameter_tuple
+from sim.processes import Process, parameter_tuple
 
 PROCESS = Process(
     name="innovation",

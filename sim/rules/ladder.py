@@ -14,7 +14,7 @@ from numba import njit
 
 from sim import taxonomy
 from sim.randomness import draw_number, uniform
-from sim.rules import Process, parameter_tuple
+from sim.processes import Process, parameter_tuple
 
 PROCESS = Process(
     name="ladder",

@@ -21,9 +21,9 @@ from __future__ import annotations
 from numba import njit
 
 from sim import taxonomy
-from sim.levers import REGIONAL_TRANSFER, RELOCATION, intensity
-from sim.randomness import uniform
-from sim.rules import Process
+from sim.lever_table import intensity
+from sim.randomness import draw_number, uniform
+from sim.processes import Process
 
 PROCESS = Process(
     name="location",
@@ -32,21 +32,21 @@ PROCESS = Process(
     writes=("alive", "weight", "market_share", "region", "cash", "labour-cost factor of movers (model column)"),
 )
 EAST, CENTRAL, WEST, NORTHEAST = (taxonomy.REGIONS.index(r) for r in ("east", "central", "west", "northeast"))
-# Draw numbers of the "levers" stream, per firm row (hand-in-hand uses 0 and 1, see sim/year.py).
-DRAW_RELOCATION, DRAW_TRANSFER, DRAW_DESTINATION = 2, 3, 4
+# Draw numbers of the "levers" stream, per firm row (sim.randomness.DRAW_NUMBERS).
+DRAW_RELOCATION, DRAW_TRANSFER, DRAW_DESTINATION = (draw_number("levers", use) for use in ("relocation", "transfer", "destination"))
 
 
 @njit(cache=True)
 def relocate_abroad(alive, weight, share, revenue, export_share, market, firm_class, region, industry, ladder_rung, table,
-                    key, min_export_share, lost_exports):
-    """Mark this year's relocations abroad (like exits: weight and share to zero); return the weight
-    that left. The export orders of a firm that moves abroad leave with it: its exports of last year
+                    lever, key, min_export_share, lost_exports):
+    """Mark this year's relocations abroad (like exits: weight and share to zero), at the intensity
+    of row `lever` of the lever table (sim.lever_table); return the weight that left. The export orders of a firm that moves abroad leave with it: its exports of last year
     are added to lost_exports[market] (M RMB), which the model takes off the market's export demand."""
     left = 0.0
     for i in range(alive.size):
         if not alive[i]:
             continue
-        x = intensity(table, RELOCATION, firm_class[i], region[i], industry[i], ladder_rung[i])
+        x = intensity(table, lever, firm_class[i], region[i], industry[i], ladder_rung[i])
         if x > 0.0 and export_share[i] >= min_export_share and uniform(key, i, DRAW_RELOCATION) < x:
             lost_exports[market[i]] += weight[i] * revenue[i] * export_share[i]
             left += weight[i]
@@ -69,9 +69,10 @@ def wage_ratio(region, p):
 
 
 @njit(cache=True)
-def transfer_inland(alive, weight, firm_class, region, industry, ladder_rung, capital, cash, wage_factor, table, key,
+def transfer_inland(alive, weight, firm_class, region, industry, ladder_rung, capital, cash, wage_factor, table, lever, key,
                     central_share, p):
-    """Move this year's transferring eastern firms inland (columns updated in place).
+    """Move this year's transferring eastern firms inland (columns updated in place), at the
+    intensity of row `lever` of the lever table.
 
     Returns (subsidies paid in M RMB, weight of the firms that moved)."""
     subsidies = 0.0
@@ -79,7 +80,7 @@ def transfer_inland(alive, weight, firm_class, region, industry, ladder_rung, ca
     for i in range(alive.size):
         if not alive[i] or region[i] != EAST:
             continue
-        x = intensity(table, REGIONAL_TRANSFER, firm_class[i], region[i], industry[i], ladder_rung[i])
+        x = intensity(table, lever, firm_class[i], region[i], industry[i], ladder_rung[i])
         if x > 0.0 and uniform(key, i, DRAW_TRANSFER) < x:
             destination = CENTRAL if uniform(key, i, DRAW_DESTINATION) < central_share else WEST
             region[i] = destination

@@ -32,7 +32,7 @@ from numba import njit
 
 from sim.parallel import array_in, partial_sums, run_chunks
 from sim.randomness import draw_number, normal
-from sim.rules import Process, parameter_tuple
+from sim.processes import Process, parameter_tuple
 
 PROCESS = Process(
     name="market",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.rules import Process, parameter_tuple
+from sim.processes import Process, parameter_tuple
 
 PROCESS = Process(
     name="production",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from numba import njit
 
 from sim import taxonomy
-from sim.rules import Process
+from sim.processes import Process
 
 PROCESS = Process(
     name="size_class",

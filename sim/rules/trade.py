@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.parallel import array_in
-from sim.rules import Process, parameter_tuple
+from sim.processes import Process, parameter_tuple
 from sim.weighted import fill_floor, fill_to_target
 
 PROCESS = Process(
