@@ -25,7 +25,7 @@ from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
 from sim.memory import keep_freed_memory
 from sim.population import build_population
 from sim.randomness import stream, stream_key
-from sim.rules import (digital, energy, entry_exit, finance, innovation, ladder, location, market, parameters_for, production,
+from sim.rules import (digital, energy, entry_exit, finance, innovation, ladder, location, market, parameters_for, production, size_class,
                        trade)
 from sim.weighted import weighted_sum
 from sim.year import RuleParams, YearArrays, YearInputs, firm_year
@@ -135,7 +135,7 @@ class IndustryModel(mesa.Model):
         # firms in a whole-population run (the micro floor instead of the band floor).
         self.exit_revenue = params["exit_revenue"] * self.calibration.entrant_floor_revenue / params["band_floor_revenue"]
         modules = {"market": market, "innovation": innovation, "digital": digital, "finance": finance, "energy": energy,
-                   "ladder": ladder}
+                   "ladder": ladder, "size_class": size_class}
         self.rule_params = {name: parameters_for(module, params) for name, module in modules.items()}
         self.rule_params["levers"] = parameters_for(lever_module, params)
         self.year_params = RuleParams(*(self.rule_params[name] for name in RuleParams._fields))
@@ -290,7 +290,7 @@ class IndustryModel(mesa.Model):
 
         # 6-12. production, innovation, digital, finance, energy, ladder, size class (sim/year.py)
         year_inputs = YearInputs(year, self.wage, labour_cost_index, self.price_index, macro.rate("carbon_factor_change", year),
-                                 self.calibration.patent_yield, p["threshold_revenue"], p["sme_revenue_limit"],
+                                 self.calibration.patent_yield, p["threshold_revenue"],
                                  stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
                                  stream_key(self.seed, "ladder", year), key_levers)
         arrays = YearArrays(self.va_ratio, self.capital_to_revenue, self.industries["manufacturing"], self.demand_growth, wages,

@@ -63,7 +63,6 @@ class YearInputs(NamedTuple):
     carbon_factor_change: float  # change of CO2 per tce this year (macro path)
     patent_yield: float  # invention patent applications per M RMB of R&D
     threshold_revenue: float  # "above designated size", M RMB
-    sme_revenue_limit: float  # SME revenue limit, M RMB
     key_innovation: np.uint64  # the year's keys of the random streams (sim.randomness.stream_key)
     key_digital: np.uint64
     key_ladder: np.uint64
@@ -104,6 +103,7 @@ class RuleParams(NamedTuple):
     finance: tuple
     energy: tuple
     ladder: tuple
+    size_class: tuple
     levers: tuple
 
 
@@ -239,7 +239,7 @@ def firm_rows(start, stop, chunk, f, y, arrays, facts, p, levers, fiscal, patent
                                           little_giant_boost, champion_boost)
 
         # size class, age
-        f.firm_class[i] = size_class.size_class(cls, f.revenue[i], y.sme_revenue_limit)
+        f.firm_class[i] = size_class.size_class(cls, f.revenue[i], p.size_class)
         f.age[i] += 1
 
         # the sums by market after the year, in row order within the chunk

@@ -26,7 +26,8 @@ from sim.rules.finance import credit_room
 PROCESS = Process(
     name="digital",
     description="Digital-stage transitions on cost, expected gain, finance and diffusion from peers.",
-    reads=("digital_stage", "revenue", "employment", "cash", "industry", "region", "weight", "alive"),
+    reads=("digital_stage", "revenue", "employment", "cash", "debt", "capital", "receivables", "industry", "region", "weight",
+           "alive"),
     writes=("digital_stage", "productivity", "energy_intensity", "cash", "debt"),
     parameters=("digital_productivity_gain", "digital_cost_fixed", "digital_cost_share", "digital_max_rate",
                 "digital_peer_effect", "digital_payback_years", "digital_energy_saving"),

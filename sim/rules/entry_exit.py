@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from sim import taxonomy
+from sim.firms import FIRM_STATE
 from sim.parallel import array_in, concurrently, partial_sums, run_chunks
 from sim.randomness import MAX_PEER_TRIES, draw_number, uniform
 from sim.processes import Process, parameter_tuple
@@ -31,7 +32,7 @@ PROCESS = Process(
     name="entry_exit",
     description="Exit on low revenue, negative net worth or illiquidity; entry per market copying incumbents.",
     reads=("revenue", "capital", "cash", "receivables", "debt", "weight", "alive"),
-    writes=("alive", "weight", "every column of entrant rows"),
+    writes=tuple(FIRM_STATE),  # exit: alive, weight, market_share; an entrant: every column of its row
     parameters=("entry_rate", "entry_demand_sensitivity", "exit_revenue", "entrant_productivity_gap", "entry_crowding"),
 )
 Params = parameter_tuple(PROCESS, __name__)

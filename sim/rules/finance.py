@@ -19,7 +19,7 @@ PROCESS = Process(
     name="finance",
     description="Profit and tax; receivables; investment financed by cash then credit up to a ceiling on net worth; embodied technical change.",
     reads=("value_added", "employment", "rd_spending", "revenue", "capital", "cash", "debt", "receivables", "firm_class"),
-    writes=("capital", "cash", "debt", "receivables", "productivity", "energy_intensity"),
+    writes=("capital", "cash", "debt", "receivables", "illiquid", "productivity", "energy_intensity"),
     parameters=("depreciation_rate", "capital_adjustment_speed", "embodiment_rate", "interest_rate",
                 "leverage_ceiling_private", "leverage_ceiling_soe", "debt_repayment_rate", "cash_buffer_share",
                 "corporate_tax_rate", "receivable_days", "overdue_days_sme", "energy_embodiment", "fire_sale_discount"),

@@ -27,7 +27,7 @@ PROCESS = Process(
     name="innovation",
     description="R&D spending; innovation and imitation as Bernoulli draws on R&D effort; patent applications.",
     reads=("rd_propensity", "revenue", "productivity", "patent_stock", "weight", "alive"),
-    writes=("rd_spending", "productivity", "patent_stock"),
+    writes=("rd_propensity", "rd_spending", "productivity", "patent_stock"),
     parameters=("innovation_share_of_rd", "innovation_zeta", "imitation_zeta", "innovation_draw_low",
                 "innovation_draw_high", "innovation_beta_shape", "imitation_absorption", "patent_depreciation",
                 "rd_propensity_trend", "soe_innovation_efficiency"),

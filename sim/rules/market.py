@@ -37,10 +37,12 @@ from sim.processes import Process, parameter_tuple
 PROCESS = Process(
     name="market",
     description="Demand by market and replicator dynamics of market shares; revenue = share x demand.",
-    reads=("productivity", "patent_stock", "revenue", "market_share", "competitiveness", "weight", "alive"),
+    reads=("productivity", "patent_stock", "revenue", "market_share", "competitiveness", "market_of", "wage_factor", "weight",
+           "alive"),
     writes=("market_share", "competitiveness", "revenue"),
     parameters=("share_selection_strength", "quality_weight", "demand_shock_sd", "shock_size_exponent",
-                "shock_reference_revenue", "markup", "wage_productivity_elasticity"),
+                "shock_reference_revenue", "markup", "wage_productivity_elasticity", "domestic_demand_elasticity_scale",
+                "emerging_elasticity_premium"),
 )
 Params = parameter_tuple(PROCESS, __name__)
 DRAW_DEMAND_SHOCK = draw_number("market", "demand_shock")
