@@ -51,6 +51,9 @@ STATE_OWNED, SME = taxonomy.STATE_OWNED, taxonomy.SME
 RUNG_NONE, RUNG_SRDI, RUNG_LITTLE_GIANT, RUNG_CHAMPION = (taxonomy.RUNG_NONE, taxonomy.RUNG_SRDI, taxonomy.RUNG_LITTLE_GIANT,
                                                   taxonomy.RUNG_CHAMPION)
 N_MARKET_SUMS = 4  # employment, employment x productivity, R&D, revenue
+# Each chunk's row of the fiscal and market sums is padded by this many float64 (512 bytes), so that
+# no two chunks' sums share a cache line while two threads add to them.
+PADDING = 64
 
 
 class YearInputs(NamedTuple):
@@ -111,23 +114,26 @@ class RuleParams(NamedTuple):
 def market_inputs(f, n_markets, n_industries):
     """MarketFacts' sums over live rows (peers above each digital stage by industry and region; SMEs'
     revenue and count, firms, and large firms' mean productivity by market), in row order."""
+    # the columns taken out of the bundle once, not per row (each take counts a reference: see firm_rows)
+    alive, market_of, weight, industry, region, digital_stage, firm_class, revenue, productivity = (
+        f.alive, f.market_of, f.weight, f.industry, f.region, f.digital_stage, f.firm_class, f.revenue, f.productivity)
     stage_counts = np.zeros((n_industries * N_REGIONS, N_STAGES))
     sme_revenue = np.zeros(n_markets)
     sme_firms = np.zeros(n_markets)
     firms_in_market = np.zeros(n_markets)
     large_productivity = np.zeros(n_markets)  # weighted sums, then means, over non-SMEs (hand-in-hand)
     large_firms = np.zeros(n_markets)
-    for i in range(f.alive.size):
-        if f.alive[i]:
-            m = f.market_of[i]
-            w = f.weight[i]
-            stage_counts[f.industry[i] * N_REGIONS + f.region[i], f.digital_stage[i]] += w
+    for i in range(alive.size):
+        if alive[i]:
+            m = market_of[i]
+            w = weight[i]
+            stage_counts[industry[i] * N_REGIONS + region[i], digital_stage[i]] += w
             firms_in_market[m] += w
-            if f.firm_class[i] == SME:
-                sme_revenue[m] += w * f.revenue[i]
+            if firm_class[i] == SME:
+                sme_revenue[m] += w * revenue[i]
                 sme_firms[m] += w
             else:
-                large_productivity[m] += w * f.productivity[i]
+                large_productivity[m] += w * productivity[i]
                 large_firms[m] += w
     for m in range(n_markets):
         if large_firms[m] > 0.0:
@@ -135,16 +141,18 @@ def market_inputs(f, n_markets, n_industries):
     return digital.peer_share_table(stage_counts), sme_revenue, sme_firms, firms_in_market, large_productivity
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def firm_rows(start, stop, chunk, f, y, arrays, facts, p, levers, fiscal, patents, sums):
     """The year of rows [start, stop): every rule in order for each live firm. The chunk's fiscal
     cost by lever (M RMB), the expected patent applications of its above-scale firms and its sums
-    by market (N_MARKET_SUMS, after the year) go to row `chunk` of `fiscal`, `patents` and `sums`."""
-    # The chunk's sums are kept here and written once at the end: neighbouring chunks' slots share
-    # cache lines, and a store per firm into them would make the two cores fight over those lines.
-    spent = np.zeros(fiscal.shape[1])
+    by market (N_MARKET_SUMS, after the year) are added up in row `chunk` of `fiscal`, `patents`
+    and `sums` (rows padded apart: see PADDING).
+
+    Compiled without numba's reference counting (_nrt=False, so nothing here allocates): with it,
+    every read of a column out of the bundle counts a reference, which made the loop 4x slower."""
+    spent = fiscal[chunk]
     expected = 0.0
-    by_market = np.zeros(sums.shape[1:])
+    by_market = sums[chunk]
     pl = p.levers
     for i in range(start, stop):  # rows are independent: each writes only its own row
         if not f.alive[i]:
@@ -247,9 +255,7 @@ def firm_rows(start, stop, chunk, f, y, arrays, facts, p, levers, fiscal, patent
         by_market[1, m] += w * f.employment[i] * f.productivity[i]
         by_market[2, m] += w * f.rd_spending[i]
         by_market[3, m] += w * f.revenue[i]
-    fiscal[chunk] = spent
     patents[chunk] = expected
-    sums[chunk] = by_market
 
 
 def firm_year(f, year: YearInputs, arrays: YearArrays, params: RuleParams, levers: np.ndarray, n_markets: int,
@@ -267,11 +273,12 @@ def firm_year(f, year: YearInputs, arrays: YearArrays, params: RuleParams, lever
                                  lambda: market_slots(f.market_of, f.weight, f.productivity, n_markets, threads, workspace),
                                  threads=threads)
     facts = MarketFacts(*market, slots.starts, slots.heaviest, slots.lightest, slots.slot_weight, slots.slot_value)
-    fiscal = partial_sums(n, N_LEVERS)
+    fiscal = partial_sums(n, N_LEVERS + PADDING)
     patents = partial_sums(n)
-    sums = partial_sums(n, N_MARKET_SUMS, n_markets)
+    sums = partial_sums(n, N_MARKET_SUMS + -(-PADDING // n_markets), n_markets)
     run_chunks(firm_rows, n, f, year, arrays, facts, params, levers, fiscal, patents, sums, threads=threads)
-    workers, technology, rd, sales = sums.sum(axis=0)
+    fiscal = fiscal[:, :N_LEVERS]
+    workers, technology, rd, sales = sums[:, :N_MARKET_SUMS].sum(axis=0)
     technology_by_market = np.divide(technology, workers, out=np.zeros(n_markets), where=workers > 0.0)
     rd_by_market = np.divide(rd, sales, out=np.zeros(n_markets), where=sales > 0.0)
     return float(patents.sum()), technology_by_market, rd_by_market, fiscal.sum(axis=0)

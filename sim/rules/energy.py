@@ -69,7 +69,7 @@ def use_energy(f, i, intensity, value_added_, price_index, factor_change, carbon
     f.energy_use[i] = energy_use(intensity, value_added_, price_index)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def carbon_charge(f, i, carbon_price):
     """What row i's firm pays for last year's CO2 this year (M RMB per firm; 0 without a price)."""
     return carbon_cost(f.energy_use[i], f.carbon_intensity[i], carbon_price) if carbon_price != 0.0 else 0.0

@@ -261,7 +261,7 @@ def copy_rows(column, rows, peers, start, stop):
         column[rows[j]] = column[peers[j]]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)  # no reference counting of the bundle's columns (sim/year.py firm_rows)
 def place_entrant_rows(start, stop, chunk, f, entrants, terms, economy, entered):
     """Entrants [start, stop) of place_entrants; the weight that entered into entered[chunk].
 

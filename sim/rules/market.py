@@ -205,7 +205,7 @@ def log_competitiveness(log_unit_cost, relative, log_factor, elasticity, quality
     return quality_weight * (math.log(sales + patents) - log_sales) - (log_unit_cost + (elasticity - 1.0) * relative + log_factor)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)  # no reference counting of the bundle's columns (sim/year.py firm_rows)
 def competitiveness_rows(start, stop, chunk, f, market_productivity, log_unit_cost, p):
     """Rows [start, stop) of the live rows of `f` (sim.firms.FirmColumns): competitiveness at
     this year's wages, written (the state a first market step compares with)."""
