@@ -35,6 +35,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -145,13 +146,22 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
 
 @contextmanager
 def signals_held():
-    """SIGINT and SIGTERM wait until the block is done (renames that belong together)."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """SIGINT and SIGTERM wait until the block is done (renames that belong together): their
+    handlers are set aside for the block (Python runs handlers in the main thread only, whichever
+    thread the kernel delivers a signal to) and a signal received meanwhile is raised after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in held}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        for signum in received:
+            signal.raise_signal(signum)
 
 
 @contextmanager

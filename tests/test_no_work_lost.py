@@ -334,6 +334,18 @@ def test_run_dying_while_writing_leaves_no_unknown_pair_and_the_next_run_cleans_
     assert figure_describes(figure, netcdf)
 
 
+def test_ctrl_c_waits_until_the_pair_is_renamed():
+    from sim.output import signals_held
+
+    renamed = []
+    with pytest.raises(KeyboardInterrupt):
+        with signals_held():
+            signal.raise_signal(signal.SIGINT)
+            time.sleep(0.01)  # where the interrupt would otherwise land, between the two renames
+            renamed.append("both")
+    assert renamed == ["both"]
+
+
 def test_only_temporaries_of_dead_writers_are_removed(tmp_path):
     from sim.output import remove_stale_temporaries
 
