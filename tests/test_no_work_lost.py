@@ -244,6 +244,19 @@ def test_disk_full_while_writing_is_one_line_exit_1_and_leaves_the_earlier_pair(
     assert contents(tmp_path) == ({"baseline.nc": EARLIER, "baseline.png": EARLIER} if earlier else {})  # no .nc without its .png
 
 
+def test_disk_full_during_a_sweep_keeps_the_saved_samples_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    import sim.output
+
+    monkeypatch.setattr(sim.output, "open", full_disk_while_writing(".part-000003.h5."), raising=False)
+    sweep = ["sweep", str(SWEEP), "--out", str(tmp_path), "--workers", "1", "--checkpoint", "0", "--quiet"]
+    assert main(sweep) == 1
+    message = one_line(capsys.readouterr().err)
+    assert message.startswith(f"sim: error: {tmp_path / 'tiny_lhs' / 'parts' / 'part-000003.h5'}: cannot be written: No space left on device;")
+    resume = ["sim", "sweep", str(SWEEP), "--resume", "--workers", "1", "--out", str(tmp_path), "--checkpoint", "0.0", "--quiet"]
+    assert message.endswith(f"the samples saved before are kept: make room, then {shlex.join(resume)}")
+    assert sorted(p.name for p in (tmp_path / "tiny_lhs" / "parts").iterdir()) == ["part-000001.h5", "part-000002.h5"]  # no temporary
+
+
 def test_a_real_full_disk(tmp_path, capsys):
     """On a 200 KB tmpfs (needs root; skipped otherwise): no HDF5 noise, no crash, nothing left."""
     disk = tmp_path / "disk"
