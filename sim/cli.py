@@ -87,21 +87,21 @@ def command_run(args) -> int:
     from sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)  # every input checked before the heavy imports and any work
-    from sim.output import check_output_directory, output_lock
+    from sim.output import check_output_path, output_lock
 
     out_dir = Path(args.out)
-    check_output_directory(out_dir)
-    with output_lock(out_dir, scenario.name):  # held from the check that the files may be written to their rename
-        return run_and_write(args, scenario, out_dir)
+    outputs = (out_dir / f"{scenario.name}.nc", out_dir / f"{scenario.name}.png")
+    for path in outputs:  # bad input is refused before anything is touched, the lock file included
+        check_output_path(path, args.overwrite)
+    with output_lock(out_dir, scenario.name):  # held from the check below to the files' rename
+        return run_and_write(args, scenario, *outputs)
 
 
-def run_and_write(args, scenario, out_dir: Path) -> int:
+def run_and_write(args, scenario, netcdf: Path, figure: Path) -> int:
     from sim.output import check_output_path, write_result_pair
 
-    netcdf = out_dir / f"{scenario.name}.nc"
-    figure = out_dir / f"{scenario.name}.png"
-    check_output_path(netcdf, args.overwrite)
-    check_output_path(figure, args.overwrite)
+    for path in (netcdf, figure):  # again, under the lock: another command may have written them meanwhile
+        check_output_path(path, args.overwrite)
     from sim.plotting import main_trajectories
     from sim.runner import default_seeds, ensemble
 

@@ -43,12 +43,12 @@ def command_compare(args) -> int:
     for path, scenario in zip(args.scenarios, scenarios):
         if names.count(scenario.name) > 1:
             raise InputError(path, "name", f"scenario name '{scenario.name}' is given twice; names label the `scenario` dimension")
-    from sim.output import check_output_directory, check_output_path, output_lock, write_atomic
+    from sim.output import check_output_path, output_lock, write_atomic
 
     target = Path(args.out) / output_name(names)
-    check_output_directory(target.parent)
-    with output_lock(target.parent, target.stem):  # held from the check that the file may be written to its rename
-        check_output_path(target, args.overwrite)
+    check_output_path(target, args.overwrite)  # bad input is refused before anything is touched, the lock file included
+    with output_lock(target.parent, target.stem):  # held from the check below to the file's rename
+        check_output_path(target, args.overwrite)  # again: another command may have written it meanwhile
         dataset = compare_scenarios(args, scenarios)
         write_atomic(dataset, target)
     from sim.compare import report

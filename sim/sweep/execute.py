@@ -417,22 +417,22 @@ def _swap_in(staging: Path, final: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def _choose_store(spec, out_dir: Path, token: str, resume: bool, overwrite: bool) -> tuple[SweepStore, bool]:
-    """Where this call works (its store) and whether that store is swapped in when complete."""
+def _choose_store(spec, out_dir: Path, token: str, resume: bool, overwrite: bool) -> tuple[SweepStore, str]:
+    """Where this call works (its store), and how: "here", or "staging" (swapped in when complete)
+    continued, or "new staging" (started from empty). Changes nothing on disk."""
     final = SweepStore(out_dir / spec.name, spec.model, spec.model.years)
     staging = SweepStore(out_dir / STAGING.format(spec.name), spec.model, spec.model.years)
     if resume and (staging.manifest() or {}).get("fingerprint") == token:
-        return staging, True  # an interrupted --overwrite of this very sweep
+        return staging, "staging"  # an interrupted --overwrite of this very sweep
     if not final.holds_sweep():
-        return final, False
+        return final, "here"
     if overwrite:
-        shutil.rmtree(staging.directory, ignore_errors=True)  # an older interrupted --overwrite
-        return staging, True
+        return staging, "new staging"
     if not resume:
         raise OutputError(final.directory, None, "holds an earlier sweep; pass --resume to continue it or --overwrite to start again")
     if (final.manifest() or {}).get("fingerprint") != token:
         raise InputError(spec.path, None, f"differs from the interrupted sweep in {final.directory} (inputs, method, seeds, scenario or scale changed); pass --overwrite to start again")
-    return final, False
+    return final, "here"
 
 
 def _warn(message: str) -> None:
@@ -462,17 +462,20 @@ def run_sweep(
     design = build_design(spec)
     values = run_values(spec, design)
     token = fingerprint(spec, design)
+    _choose_store(spec, out_dir, token, resume, overwrite)  # bad input is refused before anything is touched
     client = _connect(scheduler, connect_timeout) if scheduler is not None else None  # before anything is written
     try:
         _prepare_directory(out_dir)
         with output_lock(out_dir, spec.name):  # from the checks below to the last file written
             _finish_swap(out_dir, spec.name)
-            store, swap = _choose_store(spec, out_dir, token, resume, overwrite)
+            store, where = _choose_store(spec, out_dir, token, resume, overwrite)  # again: another sweep may have run meanwhile
+            if where == "new staging":
+                shutil.rmtree(store.directory, ignore_errors=True)  # an older interrupted --overwrite
             result = _run(spec, store, design, values, token, resume, workers, scheduler, client, checkpoint, progress)
             result.elapsed = time.perf_counter() - started
             if finish is not None:
                 result.written = finish(result.dataset, store.directory)
-            if swap:
+            if where != "here":
                 final = out_dir / spec.name
                 _swap_in(store.directory, final)
                 result.directory, result.path = final, final / RESULTS
