@@ -87,13 +87,21 @@ def command_run(args) -> int:
     from sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)  # every input checked before the heavy imports and any work
-    from sim.output import atomic_target, check_output_path, write_atomic
+    from sim.output import check_output_path, output_lock
 
     out_dir = Path(args.out)
-    netcdf = out_dir / f"{scenario.name}.nc"
-    figure = out_dir / f"{scenario.name}.png"
-    check_output_path(netcdf, args.overwrite)
-    check_output_path(figure, args.overwrite)
+    outputs = (out_dir / f"{scenario.name}.nc", out_dir / f"{scenario.name}.png")
+    for path in outputs:  # bad input is refused before anything is touched, the lock file included
+        check_output_path(path, args.overwrite)
+    with output_lock(out_dir, scenario.name):  # held from the check below to the files' rename
+        return run_and_write(args, scenario, *outputs)
+
+
+def run_and_write(args, scenario, netcdf: Path, figure: Path) -> int:
+    from sim.output import check_output_path, write_result_pair
+
+    for path in (netcdf, figure):  # again, under the lock: another command may have written them meanwhile
+        check_output_path(path, args.overwrite)
     from sim.plotting import main_trajectories
     from sim.runner import default_seeds, ensemble
 
@@ -103,9 +111,8 @@ def command_run(args) -> int:
     started = time.perf_counter()
     dataset = ensemble(scenario, seeds, scale)
     elapsed = time.perf_counter() - started
-    write_atomic(dataset, netcdf)
-    with atomic_target(figure) as temporary:
-        main_trajectories(dataset, temporary, f"sim: scenario '{scenario.name}' ({len(seeds)} run(s), scale {scale:g})")
+    title = f"sim: scenario '{scenario.name}' ({len(seeds)} run(s), scale {scale:g})"
+    write_result_pair(dataset, netcdf, figure, lambda data, file: main_trajectories(data, file, title))
     print(f"scenario {scenario.name}: {len(seeds)} run(s) at scale {scale:g} in {elapsed:.1f} s")
     print(summary_table(dataset))
     print(f"wrote {netcdf} and {figure}")
@@ -175,15 +182,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sim.errors import WriteFailed
+    from sim.output import terminate_as_interrupt
+
     args = build_parser().parse_args(argv)
+    terminate_as_interrupt()  # SIGTERM saves and cleans up as Ctrl-C does
     try:
         return args.handler(args)
     except InputError as error:
         print(f"sim: error: {error.one_line()}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except WriteFailed as error:  # disk full and the like: the earlier files are intact
+        print(f"sim: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as interrupt:
         print("sim: interrupted", file=sys.stderr)
-        return 130
+        return getattr(interrupt, "exit_status", 130)
     except BrokenPipeError:  # the reader went away (`sim run ... | head -1`): what it wanted it has; stop quietly
         import os
 

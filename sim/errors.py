@@ -27,6 +27,22 @@ class OutputError(InputError):
     """An output path cannot be written (missing directory, existing file without --overwrite)."""
 
 
+class WriteFailed(Exception):
+    """Writing a result failed (disk full, ...): the CLI prints one line and exits 1; the earlier
+    file is left as it was and no temporary file stays behind (sim/output.py)."""
+
+    def __init__(self, file: object, message: str):
+        self.file = str(file)
+        self.message = message
+        super().__init__(f"{self.file}: {message}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C: finished work is saved, temporary files removed (exit 143)."""
+
+    exit_status = 128 + 15
+
+
 def read_toml(path, error: type[InputError] = InputError, kind: str = "scenario") -> dict:
     """A user's TOML file as a dict; anything wrong (missing, a directory or device, not text,
     malformed) raises `error` naming the file."""

@@ -43,11 +43,25 @@ def command_compare(args) -> int:
     for path, scenario in zip(args.scenarios, scenarios):
         if names.count(scenario.name) > 1:
             raise InputError(path, "name", f"scenario name '{scenario.name}' is given twice; names label the `scenario` dimension")
-    from sim.output import check_output_path, write_atomic
+    from sim.output import check_output_path, output_lock, write_atomic
 
     target = Path(args.out) / output_name(names)
-    check_output_path(target, args.overwrite)
-    from sim.compare import report, run_comparison
+    check_output_path(target, args.overwrite)  # bad input is refused before anything is touched, the lock file included
+    with output_lock(target.parent, target.stem):  # held from the check below to the file's rename
+        check_output_path(target, args.overwrite)  # again: another command may have written it meanwhile
+        dataset = compare_scenarios(args, scenarios)
+        write_atomic(dataset, target)
+    from sim.compare import report
+
+    print()
+    print(report(dataset))
+    print(f"\nwrote {target}")
+    return 0
+
+
+def compare_scenarios(args, scenarios):
+    """Run the scenarios on common seeds, printing progress and warnings."""
+    from sim.compare import run_comparison
     from sim.runner import default_seeds
 
     seeds = default_seeds(args.seeds or scenarios[0].seeds)
@@ -61,9 +75,4 @@ def command_compare(args) -> int:
     def warn(message):
         print(f"warning: {message}", flush=True)
 
-    dataset = run_comparison(scenarios, seeds, scale, progress, warn)
-    write_atomic(dataset, target)
-    print()
-    print(report(dataset))
-    print(f"\nwrote {target}")
-    return 0
+    return run_comparison(scenarios, seeds, scale, progress, warn)

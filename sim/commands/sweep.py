@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import shlex
+
 from sim.cli import number_argument, positive_float, positive_int
-from sim.errors import InputError
+from sim.errors import InputError, WriteFailed
 
 
 _seconds = number_argument(float, "be 0 or more", lambda value: value >= 0, "a number of seconds")
+
+
+def resume_command(args) -> str:
+    """The command that continues this sweep: every option given that is not its default (but
+    --overwrite: the interrupted sweep is continued, not started again), quoted for the shell."""
+    from sim.cli import build_parser
+
+    defaults = vars(build_parser().parse_args(["sweep", args.sweep]))
+    words = ["sim", "sweep", args.sweep, "--resume"]
+    for name, value in vars(args).items():
+        if name in ("resume", "overwrite") or value == defaults.get(name, value):
+            continue
+        option = f"--{name.replace('_', '-')}"
+        words += [option] if value is True else [option, str(value)]
+    return shlex.join(words)
 
 
 def command_sweep(args) -> int:
@@ -22,7 +39,10 @@ def command_sweep(args) -> int:
     check_output_directory(out if out.exists() else out.parent)  # a missing OUT is created inside an existing folder
     from sim.sweep.analysis import analyse, format_table, write_tables
     from sim.sweep.design import sample_count
-    from sim.sweep.execute import default_workers, run_sweep
+    from sim.sweep.execute import default_workers, run_sweep, scheduler_host_port
+
+    if args.scheduler is not None:
+        scheduler_host_port(args.scheduler)  # its form, before anything is printed or tried
     from sim.sweep.figures import write_figures
 
     samples = sample_count(spec)
@@ -34,6 +54,12 @@ def command_sweep(args) -> int:
         + f" on {where}",
         flush=True,
     )
+    tables = {}
+
+    def write_analysis(dataset, directory):
+        tables.update(analyse(spec, dataset))
+        return write_tables(spec, tables, directory) + write_figures(spec, tables, directory)
+
     try:
         result = run_sweep(
             spec,
@@ -44,21 +70,21 @@ def command_sweep(args) -> int:
             overwrite=args.overwrite,
             checkpoint=args.checkpoint,
             progress=not args.quiet,
+            finish=write_analysis,
         )
-    except KeyboardInterrupt:
-        print(f"sim: finished samples are saved; continue with: sim sweep {args.sweep} --resume", flush=True)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM
+        print(f"sim: finished samples are saved; continue with: {resume_command(args)}", flush=True)
         raise
+    except WriteFailed as error:  # a full disk: what was saved stays, for --resume
+        raise WriteFailed(error.file, f"{error.message}; the samples saved before are kept: make room, then {resume_command(args)}") from None
     reused = f" ({result.reused} reused from the interrupted run)" if result.reused else ""
     print(f"ran {result.evaluated} sample(s){reused} in {result.elapsed:.1f} s on {result.executor}")
     if result.failed_samples:
         print(f"{result.failed_samples} of {result.dataset.sizes['sample']} sample(s) failed and are left out of the analysis "
               f"(Morris: the steps to and from them; Sobol: their whole block); first: {result.errors[0]}")
-    tables = analyse(spec, result.dataset)
-    written = write_tables(spec, tables, result.directory)
-    written += write_figures(spec, tables, result.directory)
     print(format_table(spec, tables, top=args.top))
     print(f"wrote {result.path}")
-    for path in written:
+    for path in result.written:
         print(f"wrote {path}")
     return 0
 
