@@ -73,3 +73,14 @@ def test_the_check_sees_reads_and_writes():
     read, written = columns_touched(production)
     assert written == {"previous_value_added", "value_added", "employment"}
     assert {"value_added", "revenue", "productivity"} <= read
+
+
+def test_draw_numbers_cannot_collide():
+    """The draw-number table refuses two uses of one stream key that share a number, and the
+    table the rules use passes (sim.randomness checks it at import)."""
+    from sim.randomness import DRAW_NUMBERS, check_draw_numbers
+
+    check_draw_numbers(DRAW_NUMBERS)
+    with pytest.raises(ValueError, match="overlap"):
+        check_draw_numbers({"innovation": {"peer": (10, 128), "size": (100, 1)}})
+    check_draw_numbers({"innovation": {"peer": (10, 90), "size": (100, 1)}})
