@@ -54,6 +54,9 @@ def peer_share_table(counts):
 
 @njit(cache=True)
 def upgrade_cost(revenue, labour_cost_index, fixed, share):
+    """Cost of moving up one stage (M RMB): a fixed part that follows labour costs (consulting,
+    integration work) plus a share of revenue (equipment and software in proportion to scale);
+    both parameters are labelled assumptions in calibration/parameters.toml."""
     return fixed * labour_cost_index + share * revenue
 
 
@@ -65,6 +68,9 @@ def state_share(subsidy, ai_subsidy):
 
 @njit(cache=True)
 def upgrade_probability(benefit, cost, peer_share, max_rate, peer_effect):
+    """Yearly probability of moving up a stage: max_rate x (1 - exp(-benefit / cost)) x (1 +
+    peer_effect x peer_share), at most 1 (the module docstring: a return-driven adoption rate with
+    epidemic diffusion from peers, Griliches 1957; Geroski 2000)."""
     ratio = benefit / max(cost, 1e-9)
     return min(max_rate * -math.expm1(-ratio) * (1.0 + peer_effect * peer_share), 1.0)
 

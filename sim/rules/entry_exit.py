@@ -209,6 +209,7 @@ def draw_slot(m, starts, heaviest, lightest, slot_weight, key, row, draw):
 
 @njit(cache=True, nogil=True)
 def peer_slots(start, stop, chunk, markets, starts, heaviest, lightest, slot_weight, key, slots):
+    """Rows [start, stop) of draw_peers: each entrant's peer slot (draw_slot), or -1."""
     for j in range(start, stop):
         slots[j] = draw_slot(markets[j], starts, heaviest, lightest, slot_weight, key, j, DRAW_ENTRANT_PEER)
 

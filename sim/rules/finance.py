@@ -29,6 +29,8 @@ Params = parameter_tuple(PROCESS, __name__)
 
 @njit(cache=True)
 def net_worth(capital, cash, receivables, debt):
+    """Assets less debt (M RMB): the base of the credit ceiling and the exit test (K+S: exit on
+    negative net worth; Dosi et al. 2015)."""
     return capital + cash + receivables - debt
 
 
