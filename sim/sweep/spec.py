@@ -37,6 +37,7 @@ Every fault raises InputError naming the file and the key, with what is allowed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +133,8 @@ def _number(value, path, key, kind, lowest):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
         raise SweepError(path, key, f"must be {'a number' if kind is float else 'a whole number'}, got {value!r}")
+    if not math.isfinite(value):
+        raise SweepError(path, key, f"must be a finite number, got {value!r}")
     if lowest is not None and value < lowest:
         raise SweepError(path, key, f"{value!r} is too small: allowed {lowest} or more")
     return kind(value)
@@ -229,6 +232,8 @@ def _inputs(raw, path, cls, model, method) -> tuple[Input, ...]:
                 what = "zero-width" if lower == upper else "inverted"
                 raise SweepError(path, f"{key}.bounds", f"{what} bounds [{bounds[0]}, {bounds[1]}]: lower must lie below upper (declared range {declared.lower} to {declared.upper} {declared.unit})")
         else:
+            if declared.open_bound:  # a sampler would put points on the excluded bound
+                raise SweepError(path, key, f"the declared bounds are open ({declared.open_bound}); give bounds = [lower, upper] inside them")
             lower, upper = declared.lower, declared.upper  # read from the declaration, not copied
             if not lower < upper:
                 raise SweepError(path, key, f"declared bounds are zero-width ({lower}); nothing to vary")
