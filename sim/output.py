@@ -71,13 +71,21 @@ def is_file_name(name: str) -> bool:
 
 
 def check_output_directory(directory: Path) -> None:
-    """Refuse before any work: a directory that is missing, a file, or not writable."""
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(directory, None, "is a file; expected an output directory")
-    if not directory.is_dir():
-        raise OutputError(directory, None, "output directory does not exist; create it first")
-    if not os.access(directory, os.W_OK):
-        raise OutputError(directory, None, "output directory is not writable")
+    """Refuse before any work a directory that is a file or not writable, and make a missing one
+    (parents too) once the nearest existing folder above it is shown to be a writable directory.
+    Callers check every input first, so that bad input makes no folder."""
+    existing = directory
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(existing, None, "is a file; expected an output directory")
+    if not os.access(existing, os.W_OK):
+        raise OutputError(existing, None, "output directory is not writable")
+    if existing != directory:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # e.g. a dangling link in the way, or a name too long
+            raise OutputError(directory, None, f"output directory cannot be made: {error.strerror}") from None
 
 
 def check_output_path(path: Path, overwrite: bool) -> None:

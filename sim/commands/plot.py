@@ -36,11 +36,11 @@ def command_plot(args) -> int:
 
     paths = [Path(p) for p in args.results]
     out_dir = Path(args.out) if args.out else paths[0].parent
-    check_output_directory(out_dir)
     results = load_results(paths)
     from sim.plotting import check_variables, figure_plan, save_png
 
     variables = check_variables(args.vars) if args.vars else None
+    check_output_directory(out_dir)  # after every input is checked: it makes a missing folder
     plan = figure_plan(results, variables)
     targets = [out_dir / f"{output_stem(paths)}_{group.slug}.png" for group, _ in plan]
     for target in targets:

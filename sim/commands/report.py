@@ -25,12 +25,12 @@ def command_report(args) -> int:
 
     paths = [Path(p) for p in args.results]
     target = Path(args.output) if args.output else paths[0].with_name(f"{paths[0].stem}_report.html")
-    check_output_path(target, args.overwrite)
     results = load_results(paths)
     from sim.plotting import check_variables
     from sim.report import build_report
 
     variables = check_variables(args.vars) if args.vars else None
+    check_output_path(target, args.overwrite)  # after every input is checked: it makes a missing folder
     text = build_report(results, variables)
     with atomic_target(target) as temporary:
         temporary.write_text(text, encoding="utf-8")

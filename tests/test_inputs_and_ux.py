@@ -1,0 +1,175 @@
+"""Issue 25: inputs that passed validation and then crashed or gave nonsense, and the command line's
+manners (missing output folders, --version, help texts, the run summary, figures, compile notice)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.cli import SUMMARY_VARIABLES, main
+from sim.errors import ScenarioError
+from sim.macro import LAST_YEAR, build_macro
+from sim.model import IndustryModel
+from sim.parameters import load_declaration, resolve, validate_value
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+
+def sim_here(capsys, *args: str) -> tuple[int, str, str]:
+    """`sim` in this process: (exit status, stdout, stderr); argparse's own exits give their status."""
+    capsys.readouterr()
+    try:
+        status = main([str(a) for a in args])
+    except SystemExit as stop:
+        status = stop.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def refused(capsys, *args: str, names: str, says: str) -> None:
+    """The command exits 2 with one line on stderr naming `names` and saying `says`."""
+    status, _, err = sim_here(capsys, *args)
+    lines = err.splitlines()
+    assert status == 2 and len(lines) == 1 and "Traceback" not in err, err
+    assert names in lines[0] and says in lines[0], lines[0]
+
+
+def scenario_file(tmp_path: Path, text: str, name: str = "case.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- 1. --out to a folder not yet made
+def test_a_missing_output_folder_is_made_with_its_parents(capsys, tmp_path):
+    out = tmp_path / "new" / "deeper" / "out"
+    status, _, err = sim_here(capsys, "run", BASELINE, "--seeds", "1", "--scale", "0.005", "--out", out)
+    assert status == 0, err
+    assert {"baseline.nc", "baseline.png"} <= {p.name for p in out.iterdir()}
+    figures = tmp_path / "figures" / "of" / "baseline"
+    status, _, err = sim_here(capsys, "plot", out / "baseline.nc", "--vars", "exports", "--out", figures)
+    assert status == 0 and [p.name for p in figures.iterdir()] == ["baseline_trade.png"], err
+    report = tmp_path / "reports" / "2035" / "baseline.html"
+    status, _, err = sim_here(capsys, "report", out / "baseline.nc", "--vars", "exports", "-o", report)
+    assert status == 0 and report.is_file(), err
+
+
+def test_a_sweep_makes_its_missing_output_folder(capsys, tmp_path):
+    sweep = scenario_file(tmp_path, 'model = "ishigami"\nmethod = "lhs"\n[options]\nsamples = 4\n[inputs]\nx1 = {}\nx2 = {}\n'
+                                    '[[outputs]]\nvariable = "y"\n', "ishigami.toml")
+    out = tmp_path / "a" / "b"
+    status, _, err = sim_here(capsys, "sweep", sweep, "--out", out, "--quiet", "--workers", "1")
+    assert status == 0, err
+    assert (out / "ishigami" / "results.nc").is_file()
+
+
+def test_bad_input_makes_no_output_folder(capsys, tmp_path):
+    bad = scenario_file(tmp_path, "[parameters]\nmarkup = 9.0\n")
+    out = tmp_path / "never"
+    refused(capsys, "run", bad, "--out", out / "made", names="parameters.markup", says="out of bounds")
+    refused(capsys, "plot", tmp_path / "no_such.nc", "--out", out, names="no_such.nc", says="no such result file")
+    refused(capsys, "report", tmp_path / "no_such.nc", "-o", out / "report.html", names="no_such.nc", says="no such result file")
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------- 7a. non-finite parameter values
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("name", ["digital_payback_years", "markup"])
+def test_non_finite_parameter_values_are_refused(capsys, tmp_path, name, value):
+    path = scenario_file(tmp_path, f"[parameters]\n{name} = {value}\n")
+    refused(capsys, "check", path, names=f"case.toml: parameters.{name}", says="must be a finite number")
+
+
+def test_every_parameter_refuses_non_finite_values():
+    for name in load_declaration():
+        for value in (math.nan, math.inf, -math.inf):
+            with pytest.raises(ScenarioError, match="must be a finite number"):
+                validate_value(name, value, "file.toml", f"parameters.{name}")
+
+
+# ---------------------------------------------------------------- 7b. every parameter at its bounds
+BOUNDS_SCALE = 0.005  # the smallest scale a user may ask for (calibration/initial_state.toml, smallest_scale)
+
+
+def finite_run(values: dict[str, float]) -> list[str]:
+    """Run to 2035 at BOUNDS_SCALE, seed 1; the key indicators that are not finite in some year."""
+    model = IndustryModel(values, build_macro(), seed=1, scale=BOUNDS_SCALE)
+    model.run_to_end()
+    assert model.year == LAST_YEAR
+    return sorted({name for record in model.records for name in SUMMARY_VARIABLES if not np.isfinite(record[name])})
+
+
+def test_every_parameter_runs_at_each_bound_or_declares_it_open():
+    """A one-at-a-time sweep of the whole declaration: each parameter at its lower and its upper bound,
+    the others at their values. A closed bound must run to 2035 with finite key indicators; an open
+    bound must be refused by the validator and run just inside."""
+    failures = []
+    for name, parameter in load_declaration().items():
+        for bound, why_open, inward in ((parameter.lower, parameter.lower_open, 1.0), (parameter.upper, parameter.upper_open, -1.0)):
+            value = bound
+            if why_open:
+                with pytest.raises(ScenarioError, match="excluded"):
+                    validate_value(name, bound, "file.toml", f"parameters.{name}")
+                value = bound + inward * 1e-6 * (parameter.upper - parameter.lower)
+            validate_value(name, value, "file.toml", f"parameters.{name}")
+            try:
+                bad = finite_run({**resolve(), name: value})
+            except Exception as error:  # noqa: BLE001 - every failure is listed
+                failures.append(f"{name} = {value}: {type(error).__name__}: {error}")
+                continue
+            if bad:
+                failures.append(f"{name} = {value}: not finite: {', '.join(bad)}")
+    assert not failures, "\n".join(failures)
+
+
+def test_open_bounds_are_refused_at_check(capsys, tmp_path):
+    path = scenario_file(tmp_path, "[parameters]\npatent_depreciation = 0.0\n")
+    refused(capsys, "check", path, names="case.toml: parameters.patent_depreciation",
+            says="allowed above 0.0 up to 0.3 1/year (0.0 excluded: ")
+    inside = scenario_file(tmp_path, "[parameters]\npatent_depreciation = 0.001\n", "inside.toml")
+    assert sim_here(capsys, "check", inside)[0] == 0
+
+
+def test_a_parameter_that_leaves_a_class_empty_gives_an_undefined_gap_not_a_crash():
+    model = IndustryModel({**resolve(), "foreign_share": 1.0}, build_macro(), seed=1, scale=BOUNDS_SCALE)
+    assert math.isnan(model.records[0]["soe_productivity_gap"])  # no private firm: the gap is undefined
+    assert np.isfinite(model.records[0]["manufacturing_va"])
+
+
+# ---------------------------------------------------------------- 7e. sweep files
+SWEEP_HEAD = f'scenario = "{BASELINE}"\nscale = 0.01\n'
+SWEEP_OUTPUT = '[[outputs]]\nvariable = "manufacturing_va"\nyear = 2035\n'
+
+
+@pytest.mark.parametrize("body,key,says", [
+    ('method = "morris"\n[options]\nconf_level = nan\n[inputs]\nmarkup = {}\nquality_weight = {}\n', "options.conf_level",
+     "must be a finite number, got nan"),
+    ('method = "sobol"\n[options]\nconf_level = -inf\n[inputs]\nmarkup = {}\nquality_weight = {}\n', "options.conf_level",
+     "must be a finite number, got -inf"),
+    ('method = "lhs"\n[inputs]\nsrdi_start_year = { bounds = [nan, 2020] }\n', "inputs.srdi_start_year.bounds",
+     "must be a finite number, got nan"),
+    ('method = "lhs"\n[inputs]\nmarkup = { bounds = [0.1, inf] }\n', "inputs.markup.bounds", "must be a finite number, got inf"),
+    ('method = "grid"\n[inputs]\nmarkup = { values = [0.1, nan] }\n', "inputs.markup.values", "must be a finite number"),
+    ('method = "lhs"\n[inputs]\npatent_depreciation = {}\n', "inputs.patent_depreciation",
+     "the declared bounds are open (0.0 excluded: "),
+])
+def test_sweep_files_with_non_finite_or_open_bound_values_are_refused_before_any_run(capsys, tmp_path, body, key, says):
+    sweep = scenario_file(tmp_path, SWEEP_HEAD + body + SWEEP_OUTPUT, "sweep.toml")
+    refused(capsys, "sweep", sweep, "--out", tmp_path / "out", "--quiet", names=f"sweep.toml: {key}", says=says)
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- 7g. macro year keys
+@pytest.mark.parametrize("key", ["2026-", " 2026", "+2026", "2_026", "2026-2030-", "2026 - 2030", "\u0662\u0660\u0662\u0666"])
+def test_macro_year_keys_must_be_plain_digits(capsys, tmp_path, key):
+    path = scenario_file(tmp_path, f'[macro.gdp_nominal_growth]\n"{key}" = 5.0\n')
+    refused(capsys, "check", path, names=f"macro.gdp_nominal_growth.{key}", says="must be YYYY or YYYY-YYYY (digits only)")
+
+
+def test_plain_macro_year_keys_still_work(capsys, tmp_path):
+    path = scenario_file(tmp_path, '[macro.gdp_nominal_growth]\n"2026" = 5.0\n"2027-2030" = 4.5\n')
+    assert sim_here(capsys, "check", path)[0] == 0
