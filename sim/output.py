@@ -65,9 +65,27 @@ def provenance(scenario, parameters: dict, scale: float, seeds: list[int]) -> di
     }
 
 
-def is_file_name(name: str) -> bool:
-    """A name usable as a file name in any output directory: no separators, not hidden, not empty."""
-    return bool(name) and not name.startswith(".") and all(c.isalnum() or c in "_-." for c in name)
+# The longest scenario or sweep name, in bytes (UTF-8): the outputs add to it (a temporary file's
+# ".NAME.nc.RANDOM.tmp", "NAME_report.html", "compare_NAME_vs_...") within the 255 bytes that common
+# file systems allow a file name.
+MAX_NAME_BYTES = 200
+WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
+
+
+def file_name_problem(name: str) -> str:
+    """Why `name` cannot name files in any output directory ('' when it can): only letters, digits,
+    '_', '-' and '.', not hidden (nor '..'), not ending in '.', not too long, not a device name."""
+    if not name:
+        return "must not be empty"
+    if not all(c.isalnum() or c in "_-." for c in name):
+        return "must be letters, digits, '_', '-' or '.'"
+    if name.startswith(".") or name.endswith("."):
+        return "must not start or end with '.'"
+    if len(name.encode()) > MAX_NAME_BYTES:
+        return f"is {len(name.encode())} bytes long: at most {MAX_NAME_BYTES}"
+    if name.split(".")[0].upper() in WINDOWS_DEVICES:
+        return f"'{name.split('.')[0]}' is a device name on Windows"
+    return ""
 
 
 def check_output_directory(directory: Path) -> None:

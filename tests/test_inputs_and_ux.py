@@ -173,3 +173,44 @@ def test_macro_year_keys_must_be_plain_digits(capsys, tmp_path, key):
 def test_plain_macro_year_keys_still_work(capsys, tmp_path):
     path = scenario_file(tmp_path, '[macro.gdp_nominal_growth]\n"2026" = 5.0\n"2027-2030" = 4.5\n')
     assert sim_here(capsys, "check", path)[0] == 0
+
+
+# ---------------------------------------------------------------- 7c. scenario names and extends chains
+@pytest.mark.parametrize("name,says", [
+    ("a/b", "must be letters, digits"),
+    ("a\\u0000b", "must be letters, digits"),
+    ("..", "must not start or end with '.'"),
+    ("x" * 201, "is 201 bytes long: at most 200"),
+    ("\u00e9" * 101, "is 202 bytes long: at most 200"),
+    ("CON", "device name"),
+    ("lpt1.scenario", "device name"),
+])
+def test_scenario_names_that_cannot_name_a_file_are_refused(capsys, tmp_path, name, says):
+    path = scenario_file(tmp_path, f'name = "{name}"\n')
+    refused(capsys, "check", path, names="case.toml: name", says=says)
+
+
+def test_a_scenario_name_of_200_bytes_runs_and_names_its_files(capsys, tmp_path):
+    path = scenario_file(tmp_path, f'name = "{"n" * 200}"\nextends = "{BASELINE}"\n')
+    status, _, err = sim_here(capsys, "run", path, "--seeds", "1", "--scale", "0.005", "--out", tmp_path / "out")
+    assert status == 0, err
+    assert {p.suffix for p in (tmp_path / "out").iterdir()} >= {".nc", ".png"}
+
+
+def test_a_comparison_whose_file_name_would_be_too_long_is_refused(capsys, tmp_path):
+    first = scenario_file(tmp_path, f'name = "{"a" * 150}"\n', "first.toml")
+    second = scenario_file(tmp_path, f'name = "{"b" * 150}"\n', "second.toml")
+    refused(capsys, "compare", first, second, "--out", tmp_path / "out", names="second.toml: name", says="shorten the scenario names")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_long_extends_chain_loads(capsys, tmp_path):
+    depth = 1500
+    for number in range(depth):
+        text = f'extends = "s{number + 1}.toml"\n' if number < depth - 1 else "seeds = 3\n[parameters]\nmarkup = 0.2\n"
+        scenario_file(tmp_path, text, f"s{number}.toml")
+    status, out, err = sim_here(capsys, "check", tmp_path / "s0.toml")
+    assert status == 0 and "1 parameter override(s)" in out, err
+    from sim.scenario import load_scenario
+
+    assert load_scenario(tmp_path / "s0.toml").seeds == 3

@@ -43,8 +43,11 @@ def command_compare(args) -> int:
     for path, scenario in zip(args.scenarios, scenarios):
         if names.count(scenario.name) > 1:
             raise InputError(path, "name", f"scenario name '{scenario.name}' is given twice; names label the `scenario` dimension")
-    from sim.output import check_output_path, write_atomic
+    from sim.output import check_output_path, file_name_problem, write_atomic
 
+    problem = file_name_problem(Path(output_name(names)).stem)
+    if problem:
+        raise InputError(args.scenarios[-1], "name", f"the comparison's file name {output_name(names)!r} {problem}: shorten the scenario names")
     target = Path(args.out) / output_name(names)
     check_output_path(target, args.overwrite)
     from sim.compare import report, run_comparison

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from sim.errors import InputError, read_toml
 from sim.parameters import did_you_mean
-from sim.output import is_file_name
+from sim.output import file_name_problem
 from sim.sweep.models import MODELS
 
 METHODS = ("grid", "oat", "morris", "sobol", "lhs")
@@ -317,8 +317,9 @@ def load_sweep(path: str | Path, scale: float | None = None) -> SweepSpec:
         if key in raw and not isinstance(raw[key], str):
             raise SweepError(path, key, "must be a string")
     name = raw.get("name", path.stem)
-    if not is_file_name(name):
-        raise SweepError(path, "name", "must be letters, digits, '_', '-' or '.' (it names the output directory)")
+    problem = file_name_problem(name)
+    if problem:
+        raise SweepError(path, "name", f"{name!r}: {problem} (it names the output directory)")
 
     method = raw.get("method")
     if method is None:
