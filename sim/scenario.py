@@ -106,11 +106,11 @@ def _apply(path: Path, raw: dict, parent: Scenario | None) -> Scenario:
     for key in ("name", "description"):
         if key in raw and not isinstance(raw[key], str):
             raise ScenarioError(path, key, "must be a string")
-    name = raw.get("name", path.stem)
-    problem = file_name_problem(name)
+    own_name = raw.get("name", path.stem)
+    problem = file_name_problem(own_name)
     if problem:
         origin = "" if "name" in raw else " (the file's name: no name is set)"
-        raise ScenarioError(path, "name", f"{name!r}{origin}: {problem} (it names the result files)")
+        raise ScenarioError(path, "name", f"{own_name!r}{origin}: {problem} (it names the result files)")
 
     parameters = dict(parent.parameters) if parent else {}
     table = raw.get("parameters", {})
@@ -136,7 +136,7 @@ def _apply(path: Path, raw: dict, parent: Scenario | None) -> Scenario:
     seeds = check_positive_number(raw.get("seeds", parent.seeds if parent else 1), path, "seeds", MAX_SEEDS, integer=True)
     scale = check_positive_number(raw.get("scale", parent.scale if parent else 1.0), path, "scale", 1.0)
     return Scenario(
-        name=name,
+        name=own_name,
         path=path,
         description=raw.get("description", parent.description if parent else ""),
         seeds=seeds,

@@ -214,3 +214,11 @@ def test_a_long_extends_chain_loads(capsys, tmp_path):
     from sim.scenario import load_scenario
 
     assert load_scenario(tmp_path / "s0.toml").seeds == 3
+
+
+def test_a_scenario_keeps_its_own_name_beside_parameter_overrides(tmp_path):
+    from sim.scenario import load_scenario
+
+    path = scenario_file(tmp_path, f'name = "mine"\nextends = "{BASELINE}"\n[parameters]\nmarkup = 0.2\n')
+    assert load_scenario(path).name == "mine"
+    assert load_scenario(scenario_file(tmp_path, "[parameters]\nmarkup = 0.2\n", "stem.toml")).name == "stem"
