@@ -56,8 +56,32 @@ def number_argument(convert, allowed: str, accept, kind: str = "a number"):
     return parse
 
 
-positive_float = number_argument(float, "lie in (0, 1]", lambda value: 0 < value <= 1)  # a scale
 positive_int = number_argument(int, "be at least 1", lambda value: value >= 1, "a whole number")
+
+
+def positive_float(text: str) -> float:
+    """An argparse type for a scale: from the smallest scale (sim.calibration_data.check_scale) up to 1."""
+    from sim.calibration_data import check_scale
+
+    value = number_argument(float, "be a number", lambda value: True)(text)
+    try:
+        return check_scale(value, None, None)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+
+
+def seed_count(text: str) -> int:
+    """An argparse type for a number of runs: 1 up to the cap of a scenario file's `seeds`."""
+    from sim.scenario import MAX_SEEDS
+
+    return number_argument(int, f"lie in 1-{MAX_SEEDS}", lambda value: 1 <= value <= MAX_SEEDS, "a whole number")(text)
+
+
+def scale_range() -> str:
+    """'0.005 to 1': the scales allowed, for help texts."""
+    from sim.calibration_data import smallest_scale
+
+    return f"{smallest_scale():g} to 1"
 
 
 def summary_table(dataset) -> str:
@@ -152,8 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a scenario, write OUT/<scenario>.nc and .png, print a summary")
     run.add_argument("scenario", help="scenario file (TOML)")
-    run.add_argument("--seeds", type=positive_int, default=None, help="number of runs (seeds 1..N); default from the scenario file")
-    run.add_argument("--scale", type=positive_float, default=None, help="share of real firms simulated, (0, 1]; default from the scenario file")
+    run.add_argument("--seeds", type=seed_count, default=None, help="number of runs (seeds 1..N); default from the scenario file")
+    run.add_argument("--scale", type=positive_float, default=None, help=f"share of real firms simulated, {scale_range()}; default from the scenario file")
     run.add_argument("--out", default="outputs", help="output directory (default: outputs)")
     run.add_argument("--overwrite", action="store_true", help="replace existing result files")
     run.set_defaults(handler=command_run)

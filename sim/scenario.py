@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.calibration_data import check_scale
 from sim.errors import InputError, ScenarioError, read_toml
 from sim.levers import LeverSetting, parse_levers
 from sim.macro import GROWTH_PATHS, MacroPaths, build_macro, expand_years
@@ -134,7 +135,7 @@ def _apply(path: Path, raw: dict, parent: Scenario | None) -> Scenario:
     levers = parse_levers(raw.get("levers", {}), path, parent.levers if parent else None)
 
     seeds = check_positive_number(raw.get("seeds", parent.seeds if parent else 1), path, "seeds", MAX_SEEDS, integer=True)
-    scale = check_positive_number(raw.get("scale", parent.scale if parent else 1.0), path, "scale", 1.0)
+    scale = check_scale(raw.get("scale", parent.scale if parent else 1.0), path, "scale")
     return Scenario(
         name=own_name,
         path=path,

@@ -61,7 +61,7 @@ SCENARIO_FAULTS = {
     "wrong_type_seeds.toml": ("seeds: must be a whole number", None),
     "out_of_bounds.toml": ("99.0 is out of bounds: allowed 0.0 to 8.0", None),
     "out_of_bounds_lever.toml": ("7.0 is out of bounds: allowed 0 to 0.9", None),
-    "out_of_bounds_scale.toml": ("scale: 0.0 is out of bounds: allowed above 0 up to 1.0", None),
+    "out_of_bounds_scale.toml": ("scale: 0.0 is out of bounds: allowed 0.005 to 1 (below 0.005 a run's 2012 state drifts", None),
     "inverted_years.toml": ("start_year 2030 is after end_year 2025", None),
     "inverted_macro_years.toml": ("range starts after it ends (2030 > 2026)", None),
     "missing_extends.toml": ("extends: scenario file 'no_such_file.toml' does not exist", None),
@@ -166,8 +166,8 @@ def _cases() -> list[Case]:
         Case("compare-same-name-twice", ("compare", "{baseline}", "{baseline}", "--out", "{work}/out"), "baseline.toml",
              "scenario name 'baseline' is given twice"),
         Case("calibrate-zero-seeds", ("calibrate", "--report", "--seeds", "0", "--out", "{work}/out"), "--seeds", "must be at least 1"),
-        Case("calibrate-scale-above-one", ("calibrate", "--report", "--scale", "2", "--out", "{work}/out"), "--scale", "must lie in (0, 1]"),
-        Case("dashboard-scale-zero", ("dashboard", "--scale", "0"), "--scale", "must lie in (0, 1]"),
+        Case("calibrate-scale-above-one", ("calibrate", "--report", "--scale", "2", "--out", "{work}/out"), "--scale", "allowed 0.005 to 1"),
+        Case("dashboard-scale-zero", ("dashboard", "--scale", "0"), "--scale", "allowed 0.005 to 1"),
         Case("dashboard-port", ("dashboard", "--port", "70000"), "--port", "must lie in 1-65535"),
     ]
     return cases

@@ -222,3 +222,59 @@ def test_a_scenario_keeps_its_own_name_beside_parameter_overrides(tmp_path):
     path = scenario_file(tmp_path, f'name = "mine"\nextends = "{BASELINE}"\n[parameters]\nmarkup = 0.2\n')
     assert load_scenario(path).name == "mine"
     assert load_scenario(scenario_file(tmp_path, "[parameters]\nmarkup = 0.2\n", "stem.toml")).name == "stem"
+
+
+# ---------------------------------------------------------------- 7d. seeds and scale limits
+def test_seeds_on_the_command_line_have_the_scenario_files_cap(capsys, tmp_path):
+    from sim.cli import build_parser
+    from sim.scenario import MAX_SEEDS
+
+    for command in (("run", BASELINE), ("compare", BASELINE, BASELINE), ("calibrate", "--report")):
+        refused(capsys, *command, "--seeds", MAX_SEEDS + 1, "--out", tmp_path / "out", names="--seeds", says=f"must lie in 1-{MAX_SEEDS}")
+        assert build_parser().parse_args([*map(str, command), "--seeds", str(MAX_SEEDS)]).seeds == MAX_SEEDS
+    path = scenario_file(tmp_path, f"seeds = {MAX_SEEDS + 1}\n")
+    refused(capsys, "check", path, names="case.toml: seeds", says="out of bounds")
+    assert not (tmp_path / "out").exists()
+
+
+def test_scales_below_the_smallest_are_refused_everywhere(capsys, tmp_path):
+    from sim.calibration_data import smallest_scale
+
+    low = smallest_scale()
+    says = f"allowed {low:g} to 1 (below {low:g} a run's 2012 state drifts"
+    for command in (("run", BASELINE), ("compare", BASELINE, BASELINE), ("calibrate", "--report"), ("dashboard",),
+                    ("sweep", ROOT / "tests" / "data" / "sweeps" / "small_lhs.toml")):
+        refused(capsys, *command, "--scale", "1e-9", names="--scale", says=says)
+    refused(capsys, "check", scenario_file(tmp_path, "scale = 1e-9\n"), names="case.toml: scale", says=says)
+    sweep = scenario_file(tmp_path, SWEEP_HEAD.replace("0.01", "0.001") + 'method = "lhs"\n[inputs]\nmarkup = {}\n' + SWEEP_OUTPUT,
+                          "sweep.toml")
+    refused(capsys, "sweep", sweep, names="sweep.toml: scale", says=says)
+    assert sim_here(capsys, "check", scenario_file(tmp_path, f"scale = {low}\n", "lowest.toml"))[0] == 0
+
+
+def runs_keeping_the_2012_state(scale: float, reference: np.ndarray, tolerance: np.ndarray) -> int:
+    """Of seeds 1-100 at `scale`, the runs whose every summary indicator of 2012 lies within tolerance."""
+    kept = 0
+    for seed in range(1, 101):
+        record = IndustryModel(resolve(), build_macro(), seed=seed, scale=scale).records[0]
+        kept += bool(np.all(np.abs(np.array([record[n] for n in SUMMARY_VARIABLES]) - reference) <= tolerance))
+    return kept
+
+
+def test_the_smallest_scale_is_the_smallest_that_keeps_the_2012_state():
+    """The measurement behind the assumption smallest_scale (calibration/initial_state.toml): at least
+    95 of 100 runs keep every summary indicator of 2012 within the calibration's fit tolerance of the
+    scale-1 state at the smallest scale, and fewer one step below it."""
+    from sim.calibrate import load_settings
+    from sim.calibration_data import smallest_scale
+    from sim.indicators import VARIABLES
+
+    settings = load_settings()
+    reference = np.mean([[IndustryModel(resolve(), build_macro(), seed=s, scale=1.0).records[0][n] for n in SUMMARY_VARIABLES]
+                         for s in (101, 102, 103)], axis=0)
+    units = [VARIABLES[n].units for n in SUMMARY_VARIABLES]
+    tolerance = np.array([settings.relative_tolerance * abs(r) if not unit.startswith("%") else
+                          settings.share_tolerance if "year on year" in unit else
+                          min(settings.share_tolerance, settings.small_share_tolerance * abs(r)) for r, unit in zip(reference, units)])
+    assert runs_keeping_the_2012_state(smallest_scale(), reference, tolerance) >= 95
+    assert runs_keeping_the_2012_state(0.8 * smallest_scale(), reference, tolerance) < 95

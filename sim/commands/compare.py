@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(commands) -> None:
-    from sim.cli import positive_float, positive_int
+    from sim.cli import positive_float, scale_range, seed_count
 
     compare = commands.add_parser(
         "compare",
@@ -18,9 +18,9 @@ def register(commands) -> None:
                     "one NetCDF file with a `scenario` dimension.",
     )
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML); the first is the reference")
-    compare.add_argument("--seeds", type=positive_int, default=None,
+    compare.add_argument("--seeds", type=seed_count, default=None,
                          help="runs per scenario (seeds 1..N, the same for all); default: the first scenario's `seeds`")
-    compare.add_argument("--scale", type=positive_float, default=None, help="share of real firms simulated, (0, 1]; default: the first scenario's `scale`")
+    compare.add_argument("--scale", type=positive_float, default=None, help=f"share of real firms simulated, {scale_range()}; default: the first scenario's `scale`")
     compare.add_argument("--out", default="outputs", help="output directory (default: outputs)")
     compare.add_argument("--overwrite", action="store_true", help="replace an existing comparison file")
     compare.set_defaults(handler=command_compare)

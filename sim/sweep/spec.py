@@ -183,12 +183,13 @@ def _model(raw, path, scale_override):
         return cls, names, None
     if "scenario" not in raw:
         raise SweepError(path, "scenario", "missing: the base scenario file, relative to the sweep file")
-    from sim.scenario import check_positive_number, load_scenario, referenced_scenario
+    from sim.calibration_data import check_scale
+    from sim.scenario import load_scenario, referenced_scenario
 
     scenario = load_scenario(referenced_scenario(path, "scenario", raw["scenario"], SweepError))
     scale = scenario.scale
     if "scale" in raw:
-        scale = float(check_positive_number(raw["scale"], path, "scale", 1.0))
+        scale = check_scale(raw["scale"], path, "scale")
     if scale_override is not None:
         scale = scale_override
     return cls, names, (scenario, scale)
