@@ -171,7 +171,10 @@ def command_assumptions(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from sim import __version__
+
     parser = ArgumentParser(prog="sim", description="Agent-based scenario model of China's new industrialization, 2012-2035.")
+    parser.add_argument("--version", action="version", version=f"sim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
     run = commands.add_parser("run", help="run a scenario, write OUT/<scenario>.nc and .png, print a summary")
@@ -198,9 +201,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_environment() -> None:
+    """The environment's settings, like every input, are checked before any work (SIM_THREADS)."""
+    from sim.parallel import default_threads
+
+    default_threads()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_environment()
         return args.handler(args)
     except InputError as error:
         print(f"sim: error: {error.one_line()}", file=sys.stderr)

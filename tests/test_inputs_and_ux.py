@@ -278,3 +278,48 @@ def test_the_smallest_scale_is_the_smallest_that_keeps_the_2012_state():
                           min(settings.share_tolerance, settings.small_share_tolerance * abs(r)) for r, unit in zip(reference, units)])
     assert runs_keeping_the_2012_state(smallest_scale(), reference, tolerance) >= 95
     assert runs_keeping_the_2012_state(0.8 * smallest_scale(), reference, tolerance) < 95
+
+
+# ---------------------------------------------------------------- 7h. SIM_THREADS
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "2.5"])
+def test_a_bad_thread_count_is_refused_before_any_work(capsys, tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SIM_THREADS", value)
+    refused(capsys, "run", BASELINE, "--scale", "0.005", "--out", tmp_path / "out", names="SIM_THREADS",
+            says=f"must be a whole number of threads, at least 1, got {value!r}")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_good_thread_count_is_used(monkeypatch):
+    from sim.parallel import default_threads
+
+    monkeypatch.setenv("SIM_THREADS", " 3 ")
+    assert default_threads() == 3
+
+
+# ---------------------------------------------------------------- 3. --version
+def test_version(capsys):
+    from sim import __version__
+
+    status, out, err = sim_here(capsys, "--version")
+    assert status == 0 and out.strip() == f"sim {__version__}", err
+
+
+# ---------------------------------------------------------------- 4. help texts
+def all_parsers():
+    """The top-level parser and every subcommand's, by name."""
+    import argparse
+
+    from sim.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {"sim": parser, **commands.choices}
+
+
+def test_every_help_text_renders_with_single_percent_signs():
+    parsers = all_parsers()
+    assert {"run", "check", "assumptions", "calibrate", "sweep", "plot", "report", "dashboard", "compare"} <= set(parsers)
+    for name, parser in parsers.items():
+        text = parser.format_help()  # argparse %-formats help strings: a lone "%" would raise here
+        assert "%%" not in text, f"sim {name} --help shows a doubled %: " + next(line for line in text.splitlines() if "%%" in line)
+    assert "5%-95% band" in parsers["compare"].format_help().replace("\n", " ").replace("  ", " ")

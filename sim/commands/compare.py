@@ -13,7 +13,7 @@ def register(commands) -> None:
         "compare",
         help="run scenarios on the same seeds; print differences from the first with 90%% bands, costs and goal checks",
         description="Runs every scenario on the same seeds and scale (common random numbers), prints the differences from "
-                    "the first scenario in 2025, 2030 and 2035 (mean and 5%%-95%% band of the seed-by-seed differences), "
+                    "the first scenario in 2025, 2030 and 2035 (mean and 5%-95% band of the seed-by-seed differences), "
                     "fiscal cost and cost-effectiveness, and the official goals checked run by run; writes everything as "
                     "one NetCDF file with a `scenario` dimension.",
     )
