@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import sys
 import time
 from pathlib import Path
@@ -84,26 +85,55 @@ def scale_range() -> str:
     return f"{smallest_scale():g} to 1"
 
 
+SUFFIXES = ((1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T"))  # thousand, million, billion, trillion
+LABEL_WIDTH, CELL_WIDTH = 24, 15  # 24 + 5 years x 15 = 99 columns
+
+
+def short_number(value: float) -> str:
+    """At most 6 characters for any value: 2 decimals below 100, 1 below 1,000, whole with a comma
+    below 10,000, then 3 significant digits with k, M, B or T (2.39M), then a power of ten (2e15)."""
+    size = abs(value)
+    if not math.isfinite(value):
+        return str(value)
+    if size < 100:
+        return f"{value:.2f}"
+    if size < 1000:
+        return f"{value:.1f}"
+    if size < 10_000:
+        return f"{value:,.0f}"
+    for unit, suffix in SUFFIXES:
+        mantissa = value / unit
+        text = f"{mantissa:.{max(2 - int(math.log10(abs(mantissa))), 0)}f}"
+        if abs(float(text)) < 1000:
+            return text + suffix
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"  # -2e308 at most
+
+
 def summary_table(dataset) -> str:
-    """Key indicators in the summary years: mean over runs, with the 90% band when runs > 1."""
+    """Key indicators in the summary years, two lines each: the mean over runs, then (under the unit)
+    the 90% band when runs > 1. At most 99 columns; every cell starts with a space."""
+    import textwrap
+
     years = [y for y in SUMMARY_YEARS if y in dataset["year"].values]
     runs = dataset.sizes["run"]
-    width = 28 if runs > 1 else 12
-    lines = ["indicator (unit)".ljust(46) + "".join(str(y).rjust(width) for y in years)]
+
+    def line(label: str, cells: list[str]) -> str:
+        return (label.ljust(LABEL_WIDTH) + "".join(" " + cell.rjust(CELL_WIDTH - 1) for cell in cells)).rstrip()
+
+    lines = [line("indicator: mean", [str(y) for y in years])]
+    if runs > 1:
+        lines.append("  (unit): 90% band")
     for name in SUMMARY_VARIABLES:
         series = dataset[name].sel(year=years)
-        label = f"{name} ({series.attrs['units']})"[:45].ljust(46)
-        cells = []
-        for year in years:
-            values = series.sel(year=year)
-            mean = float(values.mean())
-            cell = f"{mean:,.0f}" if abs(mean) >= 1000 else f"{mean:.2f}"
-            if runs > 1:
-                low, high = (float(values.quantile(q)) for q in (0.05, 0.95))
-                band = f"[{low:,.0f}-{high:,.0f}]" if abs(mean) >= 1000 else f"[{low:.2f}-{high:.2f}]"
-                cell = f"{cell} {band}"
-            cells.append(cell.rjust(width))
-        lines.append(label + "".join(cells))
+        label = [name[:LABEL_WIDTH], *textwrap.wrap(f"({series.attrs['units']})", LABEL_WIDTH - 2)]
+        lines.append(line(label[0], [short_number(float(series.sel(year=y).mean())) for y in years]))
+        cells = [""] * len(years)
+        if runs > 1:
+            cells = [f"{short_number(float(lo))}..{short_number(float(hi))}"
+                     for lo, hi in (series.sel(year=y).quantile([0.05, 0.95]).values for y in years)]
+        lines.append(line("  " + label[1], cells))
+        lines += ["  " + more for more in label[2:]]
     return "\n".join(lines)
 
 

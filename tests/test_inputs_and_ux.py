@@ -323,3 +323,43 @@ def test_every_help_text_renders_with_single_percent_signs():
         text = parser.format_help()  # argparse %-formats help strings: a lone "%" would raise here
         assert "%%" not in text, f"sim {name} --help shows a doubled %: " + next(line for line in text.splitlines() if "%%" in line)
     assert "5%-95% band" in parsers["compare"].format_help().replace("\n", " ").replace("  ", " ")
+
+
+# ---------------------------------------------------------------- 5. the run summary
+def synthetic_result(values: np.ndarray):
+    """A result with the summary's variables, values[run, year] for each (runs x 5 summary years)."""
+    import xarray as xr
+
+    from sim.cli import SUMMARY_YEARS
+
+    return xr.Dataset({name: (("run", "year"), values * (1 + 0.01 * number), {"units": units})
+                       for number, (name, units) in enumerate(zip(SUMMARY_VARIABLES, [
+                           "trillion RMB, current prices and a very long unit that needs wrapping", "%", "count per year"] * 6))},
+                      coords={"run": np.arange(values.shape[0]), "year": list(SUMMARY_YEARS)})
+
+
+@pytest.mark.parametrize("scale", [1.0, -55.5, 798_617.0, 1_447_379.0, -9_999_999.0, 3.3e11, -7.7e14, 4.2e18, -1e300])
+def test_the_run_summary_fits_100_columns_and_keeps_cells_apart(scale):
+    from sim.cli import CELL_WIDTH, LABEL_WIDTH, summary_table
+
+    rng = np.random.default_rng(5)
+    values = scale * rng.uniform(0.5, 2.0, size=(7, 5))
+    values[0, 0] = np.nan
+    table = summary_table(synthetic_result(values))
+    lines = table.splitlines()
+    assert max(len(line) for line in lines) <= 100, table
+    for line in lines:
+        for column in range(5):
+            start = LABEL_WIDTH + column * CELL_WIDTH
+            assert len(line) <= start or line[start] == " ", f"cells run together at column {start}:\n{line}"
+    rows = [line for line in lines if line.startswith("invention_patent_apps")]
+    assert len(rows) == 1 and len(rows[0].split()) == 6  # the name and five cells
+    band = lines[lines.index(rows[0]) + 1].split()
+    assert band[0].startswith("(") and all(".." in cell for cell in band[-5:]), band
+
+
+def test_the_run_summary_shows_large_counts_compactly():
+    from sim.cli import short_number
+
+    assert [short_number(v) for v in (798_617, 1_447_379, 2_815.4, 0.86, -5.234, 92_219, 2.39e9, -1.5e15, -1.7e308)] == [
+        "799k", "1.45M", "2,815", "0.86", "-5.23", "92.2k", "2.39B", "-2e15", "-2e308"]
