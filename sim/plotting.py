@@ -336,9 +336,10 @@ def draw_size_ccdf(axis, distributions: dict[str, xr.Dataset]) -> None:
     anchor, sizes = 100.0, first["firm_size"].values
     at_anchor = float(first["firm_size_ccdf"].isel(snapshot=-1).median("run").interp(firm_size=anchor))
     tail = sizes[sizes >= anchor]
-    axis.plot(tail, at_anchor * anchor / tail, color="grey", linewidth=1, linestyle=(0, (1, 3)), label="Zipf reference (exponent 1)")
-    axis.set_xscale("log")
-    axis.set_yscale("log")
+    if at_anchor > 0:  # not when the result holds no value (NaN): a log axis needs one
+        axis.plot(tail, at_anchor * anchor / tail, color="grey", linewidth=1, linestyle=(0, (1, 3)), label="Zipf reference (exponent 1)")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
     style_axis(axis, "Firm-size CCDF (tail exponent: top 5% of above-scale firms)", "firm revenue (M RMB, current prices)", "share of firms with revenue at least x")
     axis.legend(fontsize=7)
 

@@ -363,3 +363,34 @@ def test_the_run_summary_shows_large_counts_compactly():
 
     assert [short_number(v) for v in (798_617, 1_447_379, 2_815.4, 0.86, -5.234, 92_219, 2.39e9, -1.5e15, -1.7e308)] == [
         "799k", "1.45M", "2,815", "0.86", "-5.23", "92.2k", "2.39B", "-2e15", "-2e308"]
+
+
+# ---------------------------------------------------------------- 7f. results with no runs or only NaN
+def test_a_result_with_no_runs_is_refused_before_anything_is_written(capsys, tmp_path, small_result):
+    import xarray as xr
+
+    with xr.open_dataset(small_result, engine="h5netcdf") as dataset:
+        dataset.load().isel(run=slice(0, 0)).to_netcdf(tmp_path / "zero.nc", engine="h5netcdf")
+    out = tmp_path / "out"
+    refused(capsys, "plot", tmp_path / "zero.nc", "--out", out, names="zero.nc", says="holds no runs")
+    refused(capsys, "report", tmp_path / "zero.nc", "-o", out / "report.html", names="zero.nc", says="holds no runs")
+    assert not out.exists()
+
+
+def test_a_result_of_nan_is_drawn_and_reported_with_one_warning(capsys, tmp_path, small_result):
+    import xarray as xr
+
+    with xr.open_dataset(small_result, engine="h5netcdf") as dataset:
+        nan = dataset.load()
+    for name in nan.data_vars:
+        if name != "seed":
+            nan[name] = nan[name] * np.nan
+    nan.to_netcdf(tmp_path / "nan.nc", engine="h5netcdf")
+    out = tmp_path / "out"
+    for args in (("plot", tmp_path / "nan.nc", "--vars", "exports", "firm_size_ccdf", "--out", out),
+                 ("report", tmp_path / "nan.nc", "--vars", "exports", "-o", out / "report.html")):
+        status, _, err = sim_here(capsys, *args)
+        lines = err.splitlines()
+        assert status == 0 and len(lines) == 1, err
+        assert "warning: " in lines[0] and "nan.nc" in lines[0] and "hold only NaN" in lines[0] and "exports" in lines[0], lines[0]
+    assert {p.name for p in out.iterdir()} == {"nan_trade.png", "nan_firm_size_growth.png", "report.html"}
