@@ -394,3 +394,107 @@ def test_a_result_of_nan_is_drawn_and_reported_with_one_warning(capsys, tmp_path
         assert status == 0 and len(lines) == 1, err
         assert "warning: " in lines[0] and "nan.nc" in lines[0] and "hold only NaN" in lines[0] and "exports" in lines[0], lines[0]
     assert {p.name for p in out.iterdir()} == {"nan_trade.png", "nan_firm_size_growth.png", "report.html"}
+
+
+# ---------------------------------------------------------------- 6. figures
+@pytest.fixture(scope="module")
+def three_results(small_result):
+    """The small baseline result under three long scenario names."""
+    import xarray as xr
+
+    with xr.open_dataset(small_result, engine="h5netcdf") as dataset:
+        base = dataset.load()
+    results = {}
+    for name in ("baseline", "new_industrialization_fast", "green_transition_strong"):
+        copy = base.copy()
+        copy.attrs["scenario"] = name
+        results[name] = xr.concat([copy, copy.assign_coords(run=copy["run"] + 1)], dim="run")  # two runs: bands drawn
+    return results
+
+
+def drawn(figure):
+    """The figure drawn on an Agg canvas: (figure, renderer)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = figure.canvas if hasattr(figure.canvas, "get_renderer") else FigureCanvasAgg(figure)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def assert_title_inside(figure) -> None:
+    renderer = drawn(figure)
+    title = figure.get_suptitle()
+    assert title, "the figure has a title"
+    box = next(t for t in figure.texts if t.get_text() == title).get_window_extent(renderer)
+    assert box.x0 >= 0 and box.x1 <= figure.bbox.width and box.y1 <= figure.bbox.height, (box, figure.bbox)
+
+
+def assert_no_offset(figure) -> None:
+    drawn(figure)
+    for axis in figure.axes:
+        for ticks in (axis.xaxis, axis.yaxis):
+            assert ticks.get_offset_text().get_text() == "", f"{axis.get_title()}: offset {ticks.get_offset_text().get_text()!r}"
+
+
+def assert_single_parentheses(texts) -> None:
+    for text in texts:
+        depth = 0
+        for character in text:
+            depth += {"(": 1, ")": -1}.get(character, 0)
+            assert 0 <= depth <= 1, f"nested or unbalanced parentheses in {text!r}"
+        assert depth == 0, f"unbalanced parentheses in {text!r}"
+
+
+def test_fan_chart_figures_titles_axes_labels_and_legends(three_results):
+    from sim.plotting import GROUPS, group_figure
+
+    for group in GROUPS:
+        figure = group_figure(group, three_results)
+        assert_title_inside(figure)
+        assert_no_offset(figure)
+        assert_single_parentheses([t.get_text() for axis in figure.axes for t in axis.texts])
+        entries = [t.get_text() for t in figure.legends[0].get_texts()]
+        # one per result, two bands, at most three document roles, projections, goals and the goal band
+        assert len(entries) <= len(three_results) + 8, entries
+    innovation = group_figure(next(g for g in GROUPS if g.slug == "innovation"), three_results)
+    patents = innovation.axes[-1]
+    assert patents.get_ylabel() == "count per year, millions"
+
+
+def test_firm_figure_title_and_legends(three_results):
+    from sim.firm_distributions import SNAPSHOT_YEARS
+    from sim.plotting import firm_group_figure
+
+    figure = firm_group_figure(three_results)
+    assert_title_inside(figure)
+    for axis in figure.axes:  # one entry per result and per snapshot year, and the reference lines
+        assert len(axis.get_legend().get_texts()) <= len(three_results) + len(SNAPSHOT_YEARS) + 2
+
+
+def test_calibration_fit_figure_titles(three_results):
+    from sim.calibration_report import fit_figure
+
+    figure = fit_figure(three_results["baseline"], "The documents' figures against " + "a long description " * 12)
+    assert_title_inside(figure)
+    assert_single_parentheses([axis.get_title() for axis in figure.axes])
+
+
+@pytest.mark.parametrize("method,metric", [("oat", "count per year"), ("morris", "count per year over an input's range")])
+def test_the_tornado_axis_carries_the_outputs_units(tmp_path, monkeypatch, method, metric):
+    import pandas as pd
+
+    from sim.sweep import figures
+    from sim.sweep.spec import load_sweep
+
+    sweep = scenario_file(tmp_path, SWEEP_HEAD + f'method = "{method}"\n[inputs]\nmarkup = {{}}\nquality_weight = {{}}\n'
+                          '[[outputs]]\nvariable = "invention_patent_apps"\nyear = 2035\n', "sweep.toml")
+    spec = load_sweep(sweep)
+    rows = [{"output": spec.outputs[0].name, "input": name, "output_low": 3.0e6, "output_high": 3.4e6 + k, "output_base": 3.1e6,
+             "swing": 4e5, "mu_star": 3e5 * (k + 1), "mu_star_conf": 1e5, "sigma": 2e5} for k, name in enumerate(spec.names)]
+    kept = []
+    monkeypatch.setattr(figures, "_save", lambda figure, path: kept.append(figure) or path)
+    figures.tornado(spec, {"indices": pd.DataFrame(rows)}, tmp_path / "tornado.png")
+    axis = kept[0].axes[0]
+    assert metric in axis.get_xlabel()
+    assert_no_offset(kept[0])
+    assert_title_inside(kept[0])
