@@ -137,6 +137,30 @@ def summary_table(dataset) -> str:
     return "\n".join(lines)
 
 
+# Seconds numba takes to compile the firm rules on a first run: measured 24-25 s on the project's
+# 2-core machine (an issue saw 49 s on a slower one); the notice says "about" this.
+COMPILE_SECONDS = 25
+
+
+def announce_compiling() -> None:
+    """Say so on stderr when this run must first compile the firm rules (numba's cache is cold)."""
+    from sim.year import rules_compiled
+
+    if not rules_compiled():
+        print(f"sim: compiling the firm rules once (about {COMPILE_SECONDS} s; later runs start at once)", file=sys.stderr, flush=True)
+
+
+def run_progress(runs: int):
+    """ensemble's progress callback: a bar over runs on stderr when stderr is a terminal or there is
+    more than one run (else None), and a function that closes it."""
+    if not (sys.stderr.isatty() or runs > 1):
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=runs, unit="run", desc="runs", file=sys.stderr, dynamic_ncols=True)
+    return (lambda seed: bar.update(1)), bar.close
+
+
 def command_run(args) -> int:
     from sim.scenario import load_scenario
 
@@ -154,8 +178,11 @@ def command_run(args) -> int:
     seeds = default_seeds(args.seeds or scenario.seeds)
     scale = args.scale if args.scale is not None else scenario.scale
     gc.freeze()  # the imports' objects are there to stay: the collector need not go over them again
+    announce_compiling()
+    progress, done = run_progress(len(seeds))
     started = time.perf_counter()
-    dataset = ensemble(scenario, seeds, scale)
+    dataset = ensemble(scenario, seeds, scale, progress)
+    done()
     elapsed = time.perf_counter() - started
     write_atomic(dataset, netcdf)
     with atomic_target(figure) as temporary:

@@ -28,6 +28,7 @@ is the same for any number of threads.
 from __future__ import annotations
 
 import inspect
+import os
 import math
 
 import numpy as np
@@ -299,3 +300,12 @@ def firm_year(*inputs, threads=1, market_of=None, workspace=None):
     technology_by_market = np.divide(technology, workers, out=np.zeros(n_markets), where=workers > 0.0)
     rd_by_market = np.divide(rd, sales, out=np.zeros(n_markets), where=sales > 0.0)
     return float(patents.sum()), technology_by_market, rd_by_market, fiscal.sum(axis=0)
+
+
+def rules_compiled() -> bool:
+    """Whether numba's cache already holds the firm rules compiled: the index file of the yearly loop's
+    kernel, into which the rules compile, exists (in NUMBA_CACHE_DIR, one per version of the sources)."""
+    try:
+        return os.path.exists(firm_rows._cache._cache_file._index_path)
+    except AttributeError:  # another numba's internals: rather no notice than a wrong one
+        return True

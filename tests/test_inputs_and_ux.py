@@ -498,3 +498,32 @@ def test_the_tornado_axis_carries_the_outputs_units(tmp_path, monkeypatch, metho
     assert metric in axis.get_xlabel()
     assert_no_offset(kept[0])
     assert_title_inside(kept[0])
+
+
+# ---------------------------------------------------------------- 2. first-run compile notice and progress
+def test_a_cold_compile_cache_is_recognised(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from sim.year import rules_compiled
+
+    IndustryModel(resolve(), build_macro(), seed=1, scale=BOUNDS_SCALE).step()  # the rules run here: compiled and cached
+    assert rules_compiled()
+    probe = "import sim; from sim.year import rules_compiled; print(rules_compiled())"
+    empty = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}, cwd=ROOT)
+    assert empty.stdout.strip() == "False", empty.stderr
+
+
+@pytest.mark.parametrize("compiled,seeds", [(False, 2), (True, 2), (True, 1)])
+def test_run_says_when_it_compiles_and_shows_progress_over_runs(capsys, tmp_path, monkeypatch, compiled, seeds):
+    import sim.year
+
+    monkeypatch.setattr(sim.year, "rules_compiled", lambda: compiled)
+    status, out, err = sim_here(capsys, "run", BASELINE, "--seeds", seeds, "--scale", "0.005", "--out", tmp_path)
+    assert status == 0, err
+    notice = "compiling the firm rules once (about"
+    assert (notice in err) == (not compiled), err
+    assert (f"{seeds}/{seeds}" in err) == (seeds > 1), err  # stderr is no terminal here: a bar only over several runs
+    assert notice not in out and "runs:" not in out

@@ -64,6 +64,9 @@ def command_compare(args) -> int:
     def warn(message):
         print(f"warning: {message}", flush=True)
 
+    from sim.cli import announce_compiling
+
+    announce_compiling()
     dataset = run_comparison(scenarios, seeds, scale, progress, warn)
     write_atomic(dataset, target)
     print()
