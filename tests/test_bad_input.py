@@ -165,7 +165,7 @@ def _cases() -> list[Case]:
         Case("compare-one-scenario", ("compare", "{baseline}", "--out", "{work}/out"), "baseline.toml", "needs at least two"),
         Case("compare-same-name-twice", ("compare", "{baseline}", "{baseline}", "--out", "{work}/out"), "baseline.toml",
              "scenario name 'baseline' is given twice"),
-        Case("calibrate-zero-seeds", ("calibrate", "--report", "--seeds", "0", "--out", "{work}/out"), "--seeds", "must be at least 1"),
+        Case("calibrate-zero-seeds", ("calibrate", "--report", "--seeds", "0", "--out", "{work}/out"), "--seeds", "must lie in 1-10000, got 0"),
         Case("calibrate-scale-above-one", ("calibrate", "--report", "--scale", "2", "--out", "{work}/out"), "--scale", "allowed 0.005 to 1"),
         Case("dashboard-scale-zero", ("dashboard", "--scale", "0"), "--scale", "allowed 0.005 to 1"),
         Case("dashboard-port", ("dashboard", "--port", "70000"), "--port", "must lie in 1-65535"),
