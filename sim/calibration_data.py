@@ -51,3 +51,21 @@ def load_initial_state() -> InitialState:
     documents = {quantity: targets[key].value for quantity, key in raw["from_documents"].items()}
     assumptions = {name: entry["value"] for name, entry in raw["assumptions"].items()}
     return InitialState(MappingProxyType(documents), MappingProxyType(assumptions))
+
+
+def smallest_scale() -> float:
+    """The smallest scale a user may ask for (the assumption smallest_scale of initial_state.toml)."""
+    return float(load_initial_state().assumptions["smallest_scale"])
+
+
+def check_scale(value, file, key: str) -> float:
+    """A scale from a file or option: a number from smallest_scale() up to 1, refused with the reason."""
+    from sim.errors import ScenarioError
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(file, key, f"must be a number, got {value!r}")
+    lowest = smallest_scale()
+    if not lowest <= value <= 1.0:
+        raise ScenarioError(file, key, f"{value!r} is out of bounds: allowed {lowest:g} to 1 (below {lowest:g} a run's 2012 state "
+                                       "drifts from the whole population's: the assumption smallest_scale, see `sim assumptions`)")
+    return float(value)

@@ -20,7 +20,8 @@ from scipy import stats
 from sim.calibrate import measured_year, trajectory
 from sim.calibration_data import Target, load_targets
 from sim.macro import LAST_YEAR
-from sim.plotting import LAST_BACKCAST_YEAR, ROLE_MARKERS, draw_size_ccdf, panel_grid, shared_legend, style_axis
+from sim.plotting import (LAST_BACKCAST_YEAR, ROLE_MARKERS, draw_size_ccdf, figure_title, panel_grid, period_text, shared_legend,
+                          style_axis)
 from sim.stylized_facts import Fact, facts, format_facts, laplace_log_likelihood, normal_log_likelihood
 
 FACT_YEAR = LAST_BACKCAST_YEAR  # the facts are those of the last year that follows observed macro paths
@@ -86,9 +87,9 @@ def fit_figure(dataset: xr.Dataset, title: str) -> Figure:
             axis.yaxis.set_major_formatter(EngFormatter(sep=""))
         style_axis(axis, "", "", target.unit)
         model = float(path.sel(year=measured_year(target)).mean("run"))
-        axis.set_title(f"{target.key}\ndocument {number(target.value)} ({target.year}), model {number(model)}", fontsize=7.5)
+        axis.set_title(f"{target.key}\ndocument {number(target.value)} ({period_text(target.year)}), model {number(model)}", fontsize=7.5)
     shared_legend(figure, axes)
-    figure.suptitle(title, fontsize=12)
+    figure_title(figure, title)
     return figure
 
 
@@ -200,5 +201,5 @@ def facts_figure(dataset: xr.Dataset, title: str, year: int = FACT_YEAR) -> Figu
               "log points")
     draw_snapshots(kurtosis_axis, dataset["firm_growth_excess_kurtosis"], {literature(kurtosis): 3.0, "0: normal": 0.0},
                    "Growth rates: excess kurtosis", "excess kurtosis")
-    figure.suptitle(title, fontsize=12)
+    figure_title(figure, title)
     return figure

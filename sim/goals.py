@@ -106,6 +106,8 @@ def check_goal(goal: Goal, dataset: xr.Dataset) -> GoalCheck:
     if goal.kind == "unmeasured" or goal.variable not in dataset:
         return GoalCheck(goal, None, "-")
     series = dataset[goal.variable]
+    if bool(series.isnull().all("year").any()):
+        return GoalCheck(goal, None, "a run holds only NaN")
     years = dataset["year"].values
     unit = goal.target.unit
     if goal.kind == "by":

@@ -217,7 +217,13 @@ def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equip
     candidates = largest_candidates(f.revenue, f.alive, f.industry, manufacturing, TOP_N, threads)  # a short list holding the largest
     rows, counted = top_of(f.revenue, f.weight, candidates, TOP_N)
     assets = f.capital[rows].astype(np.float64) + f.cash[rows] + f.receivables[rows]
-    mean_log = lambda bit: over(table, Q_LOG_PRODUCTIVITY, ABOVE, bit) / over(table, Q_FIRMS, ABOVE, bit)
+
+    def mean_log(bit: int) -> float:
+        """Mean log productivity of the above-scale firms of a class; NaN (undefined) when there are
+        none (e.g. foreign_share = 1 leaves no private firm)."""
+        firms = over(table, Q_FIRMS, ABOVE, bit)
+        return over(table, Q_LOG_PRODUCTIVITY, ABOVE, bit) / firms if firms > 0 else math.nan
+
     return {
         "industrial_va": industrial_va,
         "manufacturing_va": manufacturing_va,

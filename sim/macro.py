@@ -6,6 +6,7 @@ any path for any years, with keys that are years or inclusive ranges "YYYY-YYYY"
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -35,11 +36,10 @@ def expand_years(table: Mapping[str, float], file: object, path: str) -> dict[in
     out = {}
     for key, value in table.items():
         where = f"{path}.{key}"
-        try:
-            first, _, last = str(key).partition("-")
-            first, last = int(first), int(last or first)
-        except ValueError:
-            raise ScenarioError(file, where, "year key must be YYYY or YYYY-YYYY") from None
+        years = re.fullmatch(r"([0-9]+)(?:-([0-9]+))?", str(key))  # digits only: not "2026-", " 2026" or "+2026"
+        if years is None:
+            raise ScenarioError(file, where, f"year key {str(key)!r} must be YYYY or YYYY-YYYY (digits only)")
+        first, last = int(years[1]), int(years[2] or years[1])
         if first > last:
             raise ScenarioError(file, where, f"range starts after it ends ({first} > {last})")
         if first <= FIRST_YEAR or last > LAST_YEAR:

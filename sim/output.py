@@ -96,19 +96,45 @@ def provenance(scenario, parameters: dict, scale: float, seeds: list[int]) -> di
     }
 
 
-def is_file_name(name: str) -> bool:
-    """A name usable as a file name in any output directory: no separators, not hidden, not empty."""
-    return bool(name) and not name.startswith(".") and all(c.isalnum() or c in "_-." for c in name)
+# The longest scenario or sweep name, in bytes (UTF-8): the outputs add to it (a temporary file's
+# ".NAME.nc.RANDOM.tmp", "NAME_report.html", "compare_NAME_vs_...") within the 255 bytes that common
+# file systems allow a file name.
+MAX_NAME_BYTES = 200
+WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
+
+
+def file_name_problem(name: str) -> str:
+    """Why `name` cannot name files in any output directory ('' when it can): only letters, digits,
+    '_', '-' and '.', not hidden (nor '..'), not ending in '.', not too long, not a device name."""
+    if not name:
+        return "must not be empty"
+    if not all(c.isalnum() or c in "_-." for c in name):
+        return "must be letters, digits, '_', '-' or '.'"
+    if name.startswith(".") or name.endswith("."):
+        return "must not start or end with '.'"
+    if len(name.encode()) > MAX_NAME_BYTES:
+        return f"is {len(name.encode())} bytes long: at most {MAX_NAME_BYTES}"
+    if name.split(".")[0].upper() in WINDOWS_DEVICES:
+        return f"'{name.split('.')[0]}' is a device name on Windows"
+    return ""
 
 
 def check_output_directory(directory: Path) -> None:
-    """Refuse before any work: a directory that is missing, a file, or not writable."""
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(directory, None, "is a file; expected an output directory")
-    if not directory.is_dir():
-        raise OutputError(directory, None, "output directory does not exist; create it first")
-    if not os.access(directory, os.W_OK):
-        raise OutputError(directory, None, "output directory is not writable")
+    """Refuse before any work a directory that is a file or not writable, and make a missing one
+    (parents too) once the nearest existing folder above it is shown to be a writable directory.
+    Callers check every input first, so that bad input makes no folder."""
+    existing = directory
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(existing, None, "is a file; expected an output directory")
+    if not os.access(existing, os.W_OK):
+        raise OutputError(existing, None, "output directory is not writable")
+    if existing != directory:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # e.g. a dangling link in the way, or a name too long
+            raise OutputError(directory, None, f"output directory cannot be made: {error.strerror}") from None
 
 
 def check_output_path(path: Path, overwrite: bool) -> None:

@@ -20,18 +20,24 @@ from functools import cache
 
 import numpy as np
 
+from sim.errors import InputError
+
 CHUNK_ROWS = 1 << 15  # 32,768 rows: a few MB of columns per chunk, many chunks to balance two cores
 THREADS_VARIABLE = "SIM_THREADS"
 
 
 def default_threads() -> int:
-    """Threads for the firm loops: SIM_THREADS when set (at least 1), else the machine's cores."""
+    """Threads for the firm loops: SIM_THREADS when set (a whole number, at least 1; InputError
+    otherwise), else the machine's cores."""
     text = os.environ.get(THREADS_VARIABLE, "").strip()
     if text:
         try:
-            return max(int(text), 1)
+            threads = int(text)
         except ValueError:
-            return 1
+            threads = 0
+        if threads < 1:
+            raise InputError(None, THREADS_VARIABLE, f"must be a whole number of threads, at least 1, got {text!r} (unset it to use every core)")
+        return threads
     return max(os.cpu_count() or 1, 1)
 
 

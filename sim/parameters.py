@@ -8,6 +8,7 @@ and the dashboard all read it through :func:`load_declaration`. A calibrated set
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +22,7 @@ CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
 DECLARATION_FILE = CALIBRATION_DIR / "parameters.toml"
 CALIBRATED_FILE = CALIBRATION_DIR / "params.toml"
 KINDS = ("uncertainty", "constant")
+OPEN_FIELDS = ("lower_open", "upper_open")  # optional: the reason a bound is excluded
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Parameter:
     process: str
     description: str
     source: str
+    lower_open: str = ""  # why the lower bound itself is excluded ("" when it is allowed)
+    upper_open: str = ""  # why the upper bound itself is excluded
 
     @property
     def is_assumption(self) -> bool:
@@ -43,21 +47,43 @@ class Parameter:
     def is_integer(self) -> bool:
         return self.unit == "year"
 
+    def admits(self, value: float) -> bool:
+        """Within the bounds: closed unless declared open."""
+        above = value > self.lower if self.lower_open else value >= self.lower
+        below = value < self.upper if self.upper_open else value <= self.upper
+        return above and below
+
+    def allowed(self) -> str:
+        """'0.0 to 8.0 1', or with an open bound 'above 0.0 up to 0.3 1/year (0.0 excluded: why)'."""
+        low, high = self.lower, self.upper
+        text = {(False, False): f"{low} to {high}", (True, False): f"above {low} up to {high}",
+                (False, True): f"from {low} to below {high}", (True, True): f"above {low} and below {high}"}
+        text = f"{text[bool(self.lower_open), bool(self.upper_open)]} {self.unit}"
+        return text + (f" ({self.excluded()})" if self.excluded() else "")
+
+    def excluded(self) -> str:
+        """'0.0 excluded: why' for each open bound ('' when both are allowed)."""
+        return "; ".join(f"{bound} excluded: {why}" for bound, why in ((self.lower, self.lower_open), (self.upper, self.upper_open)) if why)
+
 
 def _parse_declaration(path: Path) -> dict[str, Parameter]:
     with open(path, "rb") as handle:
         raw = tomllib.load(handle)
     declared = {}
     for name, entry in raw.items():
-        fields = {f: entry.get(f) for f in Parameter.__dataclass_fields__ if f != "name"}
+        fields = {f: entry.get(f) for f in Parameter.__dataclass_fields__ if f not in ("name", *OPEN_FIELDS)}
         missing = [f for f, v in fields.items() if v is None]
         if missing:
             raise ValueError(f"{path}: [{name}] lacks {', '.join(missing)}")
         if entry["kind"] not in KINDS:
             raise ValueError(f"{path}: [{name}] kind must be one of {KINDS}")
-        if not entry["lower"] <= entry["default"] <= entry["upper"]:
-            raise ValueError(f"{path}: [{name}] default outside [lower, upper]")
-        declared[name] = Parameter(name=name, **fields)
+        for field in OPEN_FIELDS:  # an open bound names why the bound itself is excluded
+            if field in entry and not (isinstance(entry[field], str) and entry[field]):
+                raise ValueError(f"{path}: [{name}] {field} must be the reason why the bound is excluded")
+        parameter = Parameter(name=name, **fields, **{f: entry[f] for f in OPEN_FIELDS if f in entry})
+        if not parameter.admits(parameter.default):
+            raise ValueError(f"{path}: [{name}] default outside the bounds ({parameter.allowed()})")
+        declared[name] = parameter
     return declared
 
 
@@ -80,12 +106,12 @@ def validate_value(name: str, value: object, file: object, key: str) -> float:
     parameter = declared[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ScenarioError(file, key, f"must be a number in {parameter.unit}, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ScenarioError(file, key, f"must be a finite number, got {value!r}: allowed {parameter.allowed()}")
     if parameter.is_integer and int(value) != value:
         raise ScenarioError(file, key, f"must be a whole year, got {value!r}")
-    if not parameter.lower <= value <= parameter.upper:
-        raise ScenarioError(
-            file, key, f"{value!r} is out of bounds: allowed {parameter.lower} to {parameter.upper} {parameter.unit}"
-        )
+    if not parameter.admits(value):
+        raise ScenarioError(file, key, f"{value!r} is out of bounds: allowed {parameter.allowed()}")
     return float(value)
 
 

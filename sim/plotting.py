@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -21,7 +22,9 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from sim.calibration_data import load_targets  # noqa: E402
 from sim.errors import InputError  # noqa: E402
@@ -37,6 +40,8 @@ LAST_BACKCAST_YEAR = 2022  # 2013-2022 follow observed macro paths; later years 
 COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
 ROLE_MARKERS = {"initial": ("o", "black"), "fit": ("D", "black"), "check": ("s", "tab:red")}
 GOAL_COLOUR = "tab:red"
+BANDS = ((0.05, 0.95, 0.15, "90%"), (0.25, 0.75, 0.3, "50%"))  # quantiles over runs, opacity, name
+LARGE_UNITS = ((1e9, "billions"), (1e6, "millions"))  # an axis reaching these shows its values in them
 
 MAIN_PANELS = (
     "manufacturing_va",
@@ -160,31 +165,58 @@ def document_points(measure: str, units: str) -> list[tuple[int, float, str, str
     return points
 
 
+def period_text(period: str) -> str:
+    """A target's period for a label in parentheses: "present (2023)" -> "present, 2023"."""
+    return re.sub(r"\s*\(([^()]*)\)", r", \1", period)
+
+
 def draw_documents(axis, measure: str, units: str) -> None:
-    """The documents' figures as points labelled with value and period (stacked where years repeat)."""
+    """The documents' figures as points labelled with value and period (stacked where years repeat);
+    one legend entry per role."""
     seen: list[int] = []
     for year, value, role, period in document_points(measure, units):
         marker, colour = ROLE_MARKERS.get(role, ("x", "black"))
         axis.plot(year, value, marker=marker, color=colour, linestyle="none", markersize=5, zorder=5,
                   label=f"documents ({role})")
-        axis.annotate(f"{value:g} ({period})", (year, value), textcoords="offset points", xytext=(4, 4 + 9 * seen.count(year)),
-                      fontsize=6.5, color=colour)
+        axis.annotate(f"{value:,g} ({period_text(period)})", (year, value), textcoords="offset points",
+                      xytext=(4, 4 + 9 * seen.count(year)), fontsize=6.5, color=colour)
         seen.append(year)
 
 
+GOAL_LABEL = "official goal (its reading beside the line)"
+
+
 def draw_goals(axis, variable: str, last_year: int = LAST_YEAR) -> None:
-    """Official goals as reference lines (level from its year on, band for 'stable', vertical for a peak year)."""
+    """Official goals as reference lines (level from its year on, band for 'stable', vertical for a
+    peak year), each read beside its line; one legend entry for all goals."""
     for goal in goals_for(variable):
         value = goal.target.value
+        reading = goal.label().removeprefix("goal: ")
         if goal.kind == "peak":
-            axis.axvline(value, color=GOAL_COLOUR, linestyle="--", linewidth=1, label=goal.label())
-        elif goal.kind == "stable":
-            axis.hlines(value, goal.year, last_year, color=GOAL_COLOUR, linestyle="--", linewidth=1, label=goal.label())
+            axis.axvline(value, color=GOAL_COLOUR, linestyle="--", linewidth=1, label=GOAL_LABEL)
+            axis.annotate(reading, (value, 0.97), xycoords=("data", "axes fraction"), xytext=(-3, 0), textcoords="offset points",
+                          rotation=90, ha="right", va="top", fontsize=6.5, color=GOAL_COLOUR)
+            continue
+        axis.hlines(value, goal.year, last_year, color=GOAL_COLOUR, linestyle="--", linewidth=1, label=GOAL_LABEL)
+        axis.annotate(reading, (last_year, value), xytext=(0, 3), textcoords="offset points", ha="right", va="bottom",
+                      fontsize=6.5, color=GOAL_COLOUR)
+        if goal.kind == "stable":
             axis.fill_between([goal.year, last_year], value - STABLE_TOLERANCE, value + STABLE_TOLERANCE,
                               color=GOAL_COLOUR, alpha=0.08, label=f"goal band (±{STABLE_TOLERANCE:g} pp, assumed)")
         elif goal.kind == "by":
-            axis.hlines(value, goal.year, last_year, color=GOAL_COLOUR, linestyle="--", linewidth=1, label=goal.label())
             axis.plot(goal.year, value, marker="v", color=GOAL_COLOUR, linestyle="none")
+
+
+def plain_numbers(axis, label: str, which: str = "y", fontsize: float = 8) -> None:
+    """Tick labels with no offset or power of ten (no "1e6" above the axis): an axis reaching a
+    million shows millions (a billion, billions), its label saying so; any other shows its values
+    with thousands separators. Call once the axis holds its data."""
+    low, high = axis.get_ylim() if which == "y" else axis.get_xlim()
+    size, name = next(((size, name) for size, name in LARGE_UNITS if max(abs(low), abs(high)) >= size), (1.0, ""))
+    target = axis.yaxis if which == "y" else axis.xaxis
+    target.set_major_formatter(FuncFormatter(lambda value, _: f"{value / size:,.6g}"))
+    text = f"{label}, {name}" if name else label
+    (axis.set_ylabel if which == "y" else axis.set_xlabel)(text, fontsize=fontsize)
 
 
 def fan_chart(axis, panel: Panel, results: dict[str, xr.Dataset]) -> None:
@@ -194,10 +226,10 @@ def fan_chart(axis, panel: Panel, results: dict[str, xr.Dataset]) -> None:
             continue
         series = panel.series(dataset)
         years = dataset["year"].values
-        if series.sizes["run"] > 1:
-            for low, high, alpha, band in ((0.05, 0.95, 0.15, "90%"), (0.25, 0.75, 0.3, "50%")):
+        if series.sizes["run"] > 1:  # in the legend once for all results (shared_legend)
+            for low, high, alpha, band in BANDS:
                 axis.fill_between(years, series.quantile(low, "run"), series.quantile(high, "run"), color=colour,
-                                  alpha=alpha, linewidth=0, label=f"{label}: {band} band over runs")
+                                  alpha=alpha, linewidth=0, gid=f"{label}: {band} band over runs")
         axis.plot(years, series.median("run"), color=colour, linewidth=1.8, marker="o" if years.size == 1 else None,
                   label=f"{label}: median")
     units = panel.units(next(iter(d for d in results.values() if panel.variable in d)))
@@ -206,6 +238,7 @@ def fan_chart(axis, panel: Panel, results: dict[str, xr.Dataset]) -> None:
         draw_goals(axis, panel.variable)
     axis.axvline(LAST_BACKCAST_YEAR + 0.5, color="grey", linewidth=0.6, linestyle=":", label="projections from here")
     style_axis(axis, panel.title, "year", units)
+    plain_numbers(axis, units)
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
@@ -217,14 +250,42 @@ def style_axis(axis, title: str, xlabel: str, ylabel: str) -> None:
     axis.grid(alpha=0.25)
 
 
-def shared_legend(figure: Figure, axes) -> None:
-    """One legend for the whole figure, below the panels, each entry once."""
+def shared_legend(figure: Figure, axes, bands: bool = False) -> None:
+    """One legend for the whole figure, below the panels, each entry once; with `bands`, the fan
+    charts' bands over runs once for every result (in grey)."""
     entries = {}
     for axis in axes:
         for handle, label in zip(*axis.get_legend_handles_labels()):
             entries.setdefault(label, handle)
+    if bands:
+        for _, _, alpha, band in BANDS:
+            entries[f"{band} band over runs (any colour)"] = Patch(color="grey", alpha=alpha, linewidth=0)
     if entries:
         figure.legend(entries.values(), entries.keys(), loc="outside lower center", ncols=min(4, len(entries)), fontsize=7.5, frameon=False)
+
+
+def figure_title(figure: Figure, text: str, fontsize: float = 12) -> None:
+    """The figure's title, wrapped at spaces to the figure's width (a long one was cut at both ends)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    measure, font = TextToPath(), FontProperties(size=fontsize)
+    room = 0.95 * figure.get_figwidth() * 72  # points
+
+    def fits(line: str) -> bool:
+        return measure.get_text_width_height_descent(line, font, ismath=False)[0] <= room
+
+    lines = []
+    for paragraph in text.split("\n"):
+        current = ""
+        for word in paragraph.split(" "):
+            if current and not fits(f"{current} {word}"):
+                lines.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        lines.append(current)
+    figure.suptitle("\n".join(lines), fontsize=fontsize)
 
 
 def scenario_phrase(results: dict[str, xr.Dataset]) -> str:
@@ -248,8 +309,8 @@ def panel_figure(panels: list[Panel], results: dict[str, xr.Dataset], title: str
     figure, axes = panel_grid(len(panels), 2 if len(panels) == 4 else min(3, len(panels)))
     for axis, panel in zip(axes, panels):
         fan_chart(axis, panel, results)
-    shared_legend(figure, axes)
-    figure.suptitle(title, fontsize=12)
+    shared_legend(figure, axes, bands=any(d.sizes["run"] > 1 for d in results.values()))
+    figure_title(figure, title)
     return figure
 
 
@@ -321,26 +382,42 @@ def snapshot_styles(data: xr.Dataset) -> list[tuple[str, int]]:
     return list(zip(SNAPSHOT_STYLES[-len(snapshots):], snapshots))
 
 
+def snapshot_legend(axis, distributions: dict[str, xr.Dataset], references: list[str], **where) -> None:
+    """A legend of one entry per result (its colour), one per snapshot year (its line style) and the
+    reference lines named in `references`: not one per line drawn."""
+    handles = [Line2D([], [], color=colour, label=label) for colour, label in zip(COLOURS, distributions)]
+    styles = dict(sorted({year: style for data in distributions.values() for style, year in snapshot_styles(data)}.items()))
+    handles += [Line2D([], [], color="grey", linestyle=style, label=str(year)) for year, style in styles.items()]
+    handles += [line for line in axis.get_lines() if line.get_label() in references]
+    axis.legend(handles=handles, fontsize=7, **where)
+
+
 def draw_size_ccdf(axis, distributions: dict[str, xr.Dataset]) -> None:
     """Firm-size CCDFs (log-log), one colour per result, one line style per snapshot year, the tail
-    exponent in each label; medians over runs; a Zipf reference line."""
+    exponents in a box; medians over runs; a Zipf reference line."""
+    exponents = []
     for colour, (label, data) in zip(COLOURS, distributions.items()):
         sizes = data["firm_size"].values
+        by_year = []
         for style, year in snapshot_styles(data):
             at = data.sel(snapshot=year)
             ccdf = at["firm_size_ccdf"].median("run").values
             exponent = float(at["firm_size_tail_exponent"].median("run"))
-            axis.plot(sizes[ccdf > 0], ccdf[ccdf > 0], color=colour, linestyle=style,
-                      label=f"{label} {year} (tail exponent {exponent:.2f})")
+            axis.plot(sizes[ccdf > 0], ccdf[ccdf > 0], color=colour, linestyle=style, label=f"{label} {year} (tail exponent {exponent:.2f})")
+            by_year.append(f"{year} {exponent:.2f}")
+        exponents.append(f"{label}: {', '.join(by_year)}")
+    axis.text(0.02, 0.02, "tail exponent (top 5% of above-scale firms)\n" + "\n".join(exponents), transform=axis.transAxes,
+              fontsize=6.5, va="bottom", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
     first = next(iter(distributions.values()))
     anchor, sizes = 100.0, first["firm_size"].values
     at_anchor = float(first["firm_size_ccdf"].isel(snapshot=-1).median("run").interp(firm_size=anchor))
     tail = sizes[sizes >= anchor]
-    axis.plot(tail, at_anchor * anchor / tail, color="grey", linewidth=1, linestyle=(0, (1, 3)), label="Zipf reference (exponent 1)")
-    axis.set_xscale("log")
-    axis.set_yscale("log")
-    style_axis(axis, "Firm-size CCDF (tail exponent: top 5% of above-scale firms)", "firm revenue (M RMB, current prices)", "share of firms with revenue at least x")
-    axis.legend(fontsize=7)
+    if at_anchor > 0:  # not when the result holds no value (NaN): a log axis needs one
+        axis.plot(tail, at_anchor * anchor / tail, color="grey", linewidth=1, linestyle=(0, (1, 3)), label="Zipf reference (exponent 1)")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+    style_axis(axis, "Firm-size CCDF", "firm revenue (M RMB, current prices)", "share of firms with revenue at least x")
+    snapshot_legend(axis, distributions, ["Zipf reference (exponent 1)"], loc="upper right")
 
 
 def firm_figure(distributions: dict[str, xr.Dataset], title: str) -> Figure:
@@ -372,9 +449,10 @@ def firm_figure(distributions: dict[str, xr.Dataset], title: str) -> Figure:
     highest = max((np.nanmax(line.get_ydata()) for line in growth_axis.lines), default=1.0)
     growth_axis.set_ylim(1e-4, 3 * highest)
     style_axis(growth_axis, "Growth rates of continuing above-scale firms", "yearly log growth of value added (log points)", "density (per log point)")
-    growth_axis.legend(fontsize=7)
+    snapshot_legend(growth_axis, {label: data.sel(snapshot=data["snapshot"].values[1:]) for label, data in distributions.items()},
+                    ["normal, same mean and sd", "Laplace, same mean and sd"], loc="upper right")
     sources = "; ".join(f"{label}: {d.attrs.get('source', '')}" for label, d in distributions.items())
-    figure.suptitle(f"{title}\n{sources}" if sources else title, fontsize=11)
+    figure_title(figure, f"{title}\n{sources}" if sources else title, fontsize=11)
     return figure
 
 

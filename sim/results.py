@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import xarray as xr
@@ -26,6 +27,8 @@ def load_result(path: str | Path) -> xr.Dataset:
     missing = [name for name in ("run", "year") if name not in dataset.dims]
     if missing:
         raise InputError(path, None, f"not a sim result: lacks the dimension(s) {', '.join(missing)} ({EXPECTED})")
+    if dataset.sizes["run"] == 0:
+        raise InputError(path, None, f"holds no runs (its run dimension is empty): nothing to show ({EXPECTED})")
     absent = [name for name in CONTRACT if name not in dataset]
     if absent:
         raise InputError(path, None, f"not a sim result: lacks the variable(s) {', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''} ({EXPECTED})")
@@ -55,3 +58,37 @@ def describe(label: str, dataset: xr.Dataset) -> str:
     scale = dataset.attrs.get("scale")
     scale_text = f", scale {float(scale):g}" if scale is not None else ""
     return f"'{label}' ({runs} run{'s' if runs != 1 else ''}{scale_text})"
+
+
+def nan_only(dataset: xr.Dataset, variables: list[str] | None = None) -> list[str]:
+    """The variables (of `variables`, default every one but `seed`) that hold no value but NaN."""
+    names = [n for n in (variables or dataset.data_vars) if n in dataset.data_vars and n != "seed"]
+    return [n for n in names if dataset[n].size and bool(dataset[n].isnull().all())]
+
+
+def warn_nan_only(command: str, paths: list[Path], results: dict[str, xr.Dataset], variables: list[str] | None = None) -> bool:
+    """One warning line on stderr per result holding NaN-only variables (their figures and table cells
+    show nothing); True if any did."""
+    import sys
+
+    warned = False
+    for path, dataset in zip(paths, results.values()):
+        empty = nan_only(dataset, variables)
+        if empty:
+            shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+            print(f"sim {command}: warning: {path}: {len(empty)} variable(s) hold only NaN and show no values: {shown}", file=sys.stderr)
+            warned = True
+    return warned
+
+
+@contextmanager
+def quiet_about_nan():
+    """numpy's and matplotlib's warnings about all-NaN data off (a result's NaN-only variables are
+    reported once by warn_nan_only instead)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        for message in ("All-NaN slice encountered", "Mean of empty slice", "invalid value encountered",
+                        "No artists with labels found", "Degrees of freedom <= 0"):
+            warnings.filterwarnings("ignore", message=f".*{message}")
+        yield

@@ -23,10 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.calibration_data import check_scale
 from sim.errors import InputError, ScenarioError, read_toml
 from sim.levers import LeverSetting, parse_levers
 from sim.macro import GROWTH_PATHS, MacroPaths, build_macro, expand_years
-from sim.output import is_file_name
+from sim.output import file_name_problem
 from sim.parameters import did_you_mean, validate_value
 
 TOP_LEVEL_KEYS = ("name", "description", "extends", "seeds", "scale", "parameters", "macro", "levers")
@@ -75,26 +76,42 @@ def check_positive_number(value, path, key, upper, integer=False):
     return value
 
 
-def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
-    """Read, resolve `extends`, and validate a scenario file (`_chain`: the files extending it)."""
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, resolve `extends`, and validate a scenario file. The chain of files it extends is read
+    first (however long: a loop, not recursion), then applied from the first ancestor down."""
     path = Path(path)
-    if path.resolve() in {p.resolve() for p in _chain}:
-        cycle = " -> ".join(p.name for p in (*_chain, path))
-        raise ScenarioError(_chain[-1], "extends", f"circular extends: {cycle}; a scenario may not extend itself")
-    raw = read_toml(path, ScenarioError, "scenario")
-    for key in raw:
-        if key not in TOP_LEVEL_KEYS:
-            raise ScenarioError(path, key, f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}")
+    chain: list[tuple[Path, dict]] = []  # this file, then the file it extends, and so on
+    seen: set[Path] = set()
+    while True:
+        if path.resolve() in seen:
+            cycle = " -> ".join(p.name for p in (*(p for p, _ in chain), path))
+            raise ScenarioError(chain[-1][0], "extends", f"circular extends: {cycle}; a scenario may not extend itself")
+        seen.add(path.resolve())
+        raw = read_toml(path, ScenarioError, "scenario")
+        for key in raw:
+            if key not in TOP_LEVEL_KEYS:
+                raise ScenarioError(path, key, f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}")
+        chain.append((path, raw))
+        if "extends" not in raw:
+            break
+        path = referenced_scenario(path, "extends", raw["extends"])
+    scenario = None
+    for path, raw in reversed(chain):
+        scenario = _apply(path, raw, scenario)
+    scenario.macro()  # validates every macro override in full
+    return scenario
 
-    parent = None
-    if "extends" in raw:
-        parent = load_scenario(referenced_scenario(path, "extends", raw["extends"]), (*_chain, path))
 
+def _apply(path: Path, raw: dict, parent: Scenario | None) -> Scenario:
+    """The scenario of file `path` (its settings `raw`) on top of the one it extends."""
     for key in ("name", "description"):
         if key in raw and not isinstance(raw[key], str):
             raise ScenarioError(path, key, "must be a string")
-    if "name" in raw and not is_file_name(raw["name"]):
-        raise ScenarioError(path, "name", f"{raw['name']!r}: must be letters, digits, '_', '-' or '.' (it names the result files)")
+    own_name = raw.get("name", path.stem)
+    problem = file_name_problem(own_name)
+    if problem:
+        origin = "" if "name" in raw else " (the file's name: no name is set)"
+        raise ScenarioError(path, "name", f"{own_name!r}{origin}: {problem} (it names the result files)")
 
     parameters = dict(parent.parameters) if parent else {}
     table = raw.get("parameters", {})
@@ -118,9 +135,9 @@ def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
     levers = parse_levers(raw.get("levers", {}), path, parent.levers if parent else None)
 
     seeds = check_positive_number(raw.get("seeds", parent.seeds if parent else 1), path, "seeds", MAX_SEEDS, integer=True)
-    scale = check_positive_number(raw.get("scale", parent.scale if parent else 1.0), path, "scale", 1.0)
-    scenario = Scenario(
-        name=raw.get("name", path.stem),
+    scale = check_scale(raw.get("scale", parent.scale if parent else 1.0), path, "scale")
+    return Scenario(
+        name=own_name,
         path=path,
         description=raw.get("description", parent.description if parent else ""),
         seeds=seeds,
@@ -129,5 +146,3 @@ def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
         macro_overrides=macro,
         levers=levers,
     )
-    scenario.macro()  # validates every macro override in full
-    return scenario

@@ -31,6 +31,7 @@ chunk order, so the result is the same for any number of threads.
 from __future__ import annotations
 
 import math
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -282,3 +283,12 @@ def firm_year(f, year: YearInputs, arrays: YearArrays, params: RuleParams, lever
     technology_by_market = np.divide(technology, workers, out=np.zeros(n_markets), where=workers > 0.0)
     rd_by_market = np.divide(rd, sales, out=np.zeros(n_markets), where=sales > 0.0)
     return float(patents.sum()), technology_by_market, rd_by_market, fiscal.sum(axis=0)
+
+
+def rules_compiled() -> bool:
+    """Whether numba's cache already holds the firm rules compiled: the index file of the yearly loop's
+    kernel, into which the rules compile, exists (in NUMBA_CACHE_DIR, one per version of the sources)."""
+    try:
+        return os.path.exists(firm_rows._cache._cache_file._index_path)
+    except AttributeError:  # another numba's internals: rather no notice than a wrong one
+        return True

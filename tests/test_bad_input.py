@@ -61,7 +61,7 @@ SCENARIO_FAULTS = {
     "wrong_type_seeds.toml": ("seeds: must be a whole number", None),
     "out_of_bounds.toml": ("99.0 is out of bounds: allowed 0.0 to 8.0", None),
     "out_of_bounds_lever.toml": ("7.0 is out of bounds: allowed 0 to 0.9", None),
-    "out_of_bounds_scale.toml": ("scale: 0.0 is out of bounds: allowed above 0 up to 1.0", None),
+    "out_of_bounds_scale.toml": ("scale: 0.0 is out of bounds: allowed 0.005 to 1 (below 0.005 a run's 2012 state drifts", None),
     "inverted_years.toml": ("start_year 2030 is after end_year 2025", None),
     "inverted_macro_years.toml": ("range starts after it ends (2030 > 2026)", None),
     "missing_extends.toml": ("extends: scenario file 'no_such_file.toml' does not exist", None),
@@ -98,9 +98,9 @@ SWEEP_FAULTS = {
     "malformed.toml": ("malformed TOML", None),
 }
 # Unusable output places, the same for every command that writes: (the --out given, what the line names, says).
-MISSING_DIR = ("{work}/missing", "missing", "output directory does not exist")
-UNDER_A_FILE = ("{work}/file/out", "file/out", "output directory does not exist")  # fails for root too
+# (A missing output folder is made, parents too: tests/test_inputs_and_ux.py.)
 A_FILE = ("{work}/file", "file", "is a file; expected an output directory")
+UNDER_A_FILE = ("{work}/file/out", "file", A_FILE[2])  # fails for root too
 READ_ONLY = ("{work}/read_only", "read_only", "output directory is not writable")
 
 
@@ -138,20 +138,17 @@ def _cases() -> list[Case]:
         "calibrate": (("calibrate", "--report", "--seeds", "1", "--out"), "out/calibration_fit.csv"),
     }
     for command, (args, existing) in writers.items():
-        for label, (place, named, says) in {"missing-dir": MISSING_DIR, "under-a-file": UNDER_A_FILE, "a-file": A_FILE,
-                                            "read-only": READ_ONLY}.items():
-            if (command == "sweep" and label == "missing-dir") or (command not in ("run", "sweep") and label == "a-file"):
-                continue  # sweep makes a missing OUT inside an existing folder; every other writer checks as run does
-            if command == "sweep" and label == "under-a-file":
-                named, says = "file", A_FILE[2]  # sweep checks the folder OUT is to be made in
-            cases.append(Case(f"{command}-{label}", (*args, place), named, says, unprivileged=label == "read-only"))
+        for label, (place, named, says) in {"under-a-file": UNDER_A_FILE, "a-file": A_FILE, "read-only": READ_ONLY,
+                                            "under-read-only": ("{work}/read_only/new/out", *READ_ONLY[1:])}.items():
+            if command not in ("run", "sweep") and label == "a-file":
+                continue  # every other writer checks as run does
+            cases.append(Case(f"{command}-{label}", (*args, place), named, says, unprivileged="read-only" in label))
         says = "holds an earlier sweep; pass --resume" if command == "sweep" else "already exists; pass --overwrite to replace it"
         named = "out/small_lhs" if command == "sweep" else existing
         cases.append(Case(f"{command}-existing-output", (*args, "{work}/out"), named, says, setup=(existing,)))
     cases += [
         Case("run-output-is-a-directory", ("run", "{baseline}", "--out", "{work}/out", "--overwrite"), "out/baseline.nc",
              "is a directory; expected the name of an output file", setup=("out/baseline.nc/",)),
-        Case("report-missing-dir", ("report", "{result}", "-o", "{work}/missing/report.html"), "missing", MISSING_DIR[2]),
         Case("report-under-a-file", ("report", "{result}", "-o", "{work}/file/report.html"), "file", A_FILE[2]),
         Case("report-output-is-a-directory", ("report", "{result}", "-o", "{work}/out", "--overwrite"), "out",
              "is a directory; expected the name of an output file"),
@@ -168,9 +165,9 @@ def _cases() -> list[Case]:
         Case("compare-one-scenario", ("compare", "{baseline}", "--out", "{work}/out"), "baseline.toml", "needs at least two"),
         Case("compare-same-name-twice", ("compare", "{baseline}", "{baseline}", "--out", "{work}/out"), "baseline.toml",
              "scenario name 'baseline' is given twice"),
-        Case("calibrate-zero-seeds", ("calibrate", "--report", "--seeds", "0", "--out", "{work}/out"), "--seeds", "must be at least 1"),
-        Case("calibrate-scale-above-one", ("calibrate", "--report", "--scale", "2", "--out", "{work}/out"), "--scale", "must lie in (0, 1]"),
-        Case("dashboard-scale-zero", ("dashboard", "--scale", "0"), "--scale", "must lie in (0, 1]"),
+        Case("calibrate-zero-seeds", ("calibrate", "--report", "--seeds", "0", "--out", "{work}/out"), "--seeds", "must lie in 1-10000, got 0"),
+        Case("calibrate-scale-above-one", ("calibrate", "--report", "--scale", "2", "--out", "{work}/out"), "--scale", "allowed 0.005 to 1"),
+        Case("dashboard-scale-zero", ("dashboard", "--scale", "0"), "--scale", "allowed 0.005 to 1"),
         Case("dashboard-port", ("dashboard", "--port", "70000"), "--port", "must lie in 1-65535"),
     ]
     return cases

@@ -49,11 +49,6 @@ def test_bad_option_values():
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_missing_output_directory(tmp_path):
-    result = sim("run", "scenarios/baseline.toml", "--scale", "0.01", "--out", str(tmp_path / "nope"))
-    assert result.returncode == 2 and "does not exist" in result.stderr
-
-
 def test_small_run_writes_dataset_and_figure_and_refuses_to_overwrite(tmp_path):
     result = sim("run", str(DATA / "valid_small.toml"), "--scale", "0.01", "--seeds", "2", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr

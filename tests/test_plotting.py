@@ -18,7 +18,7 @@ from sim.macro import build_macro
 from sim.model import IndustryModel
 from sim.output import write_atomic
 from sim.parameters import resolve
-from sim.plotting import (GROUPS, SHORT_TITLES, firm_figure, group_figure, main_trajectories, panels_for)
+from sim.plotting import (GOAL_LABEL, GROUPS, SHORT_TITLES, firm_figure, group_figure, main_trajectories, panels_for)
 from sim.report import SECTIONS, build_report
 from sim.runner import ensemble
 from sim.scenario import load_scenario
@@ -91,7 +91,7 @@ def test_group_figure_overlays_results_with_units_titles_and_bands(results):
         assert axis.get_xlabel() == "year"
         assert [line.get_label() for line in median_lines(axis)] == ["tiny: median", "baseline: median"]
         assert len(median_lines(axis)[0].get_xdata()) == results["tiny"].sizes["year"]
-        bands = [c.get_label() for c in axis.collections if "band over runs" in c.get_label()]
+        bands = [c.get_gid() for c in axis.collections if "band over runs" in (c.get_gid() or "")]
         assert len(bands) == 4  # 50% and 90% for each result
     title = figure.get_suptitle()
     assert group.title in title and "'tiny' (2 runs, scale 0.01)" in title and "'baseline'" in title
@@ -104,15 +104,18 @@ def test_documents_and_goals_are_drawn(results):
     points = [(line.get_xdata()[0], line.get_ydata()[0]) for line in share.get_lines() if line.get_label().startswith("documents")]
     assert (2022, 27.7) in points
     assert any(t.get_text() == "27.7 (2022)" for t in share.texts)
-    assert any(c.get_label().startswith("goal: about 27.7 from 2024") for c in share.collections)
+    assert any(c.get_label() == GOAL_LABEL for c in share.collections)
+    assert any(t.get_text() == "about 27.7 from 2024" for t in share.texts)  # each goal read beside its line
     sei = by_title[SHORT_TITLES["sei_share_gdp"]]
-    goal = [c for c in sei.collections if c.get_label() == "goal: 17 by 2025"]
+    goal = [c for c in sei.collections if c.get_label() == GOAL_LABEL]
     assert len(goal) == 1 and np.allclose(goal[0].get_segments()[0][:, 1], 17.0)
+    assert any(t.get_text() == "17 by 2025" for t in sei.texts)
 
     energy = group_figure(next(g for g in GROUPS if g.slug == "energy"), results)
     co2 = energy.axes[1]
-    peak = [line for line in co2.get_lines() if line.get_label() == "goal: peak by 2030"]
+    peak = [line for line in co2.get_lines() if line.get_label() == GOAL_LABEL]
     assert len(peak) == 1 and list(peak[0].get_xdata()) == [2030, 2030]
+    assert any(t.get_text() == "peak by 2030" for t in co2.texts)
 
     digital = group_figure(next(g for g in GROUPS if g.slug == "digital"), results)
     first = digital.axes[0]
@@ -217,6 +220,8 @@ def test_firm_figure_axes(distributions):
     labels = [line.get_label() for line in size_axis.get_lines()]
     assert len(labels) == len(SNAPSHOT_YEARS) + 1 and labels[-1].startswith("Zipf")
     assert all("tail exponent" in label for label in labels[:-1])
+    assert any(t.get_text().startswith("tail exponent") for t in size_axis.texts)  # the exponents in a box
+    assert [t.get_text() for t in size_axis.get_legend().get_texts()] == ["baseline", *map(str, SNAPSHOT_YEARS), labels[-1]]
     assert [line.get_label() for line in growth_axis.get_lines()] == [
         "baseline 2022", "baseline 2035", "normal, same mean and sd", "Laplace, same mean and sd"]
     assert len(size_axis.get_lines()[0].get_xdata()) <= SIZE_GRID.size

@@ -11,15 +11,15 @@ FACTS_FIGURE = "calibration_facts.png"
 
 
 def register(commands) -> None:
-    from sim.cli import positive_float, positive_int
+    from sim.cli import positive_float, positive_int, scale_range, seed_count
 
     parser = commands.add_parser("calibrate", help="fit the free parameters to the documents' figures (method of simulated moments)")
     parser.add_argument("--quick", action="store_true", help="a small search (about five minutes)")
     parser.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: every core)")
     parser.add_argument("--report", action="store_true",
                         help="do not fit: run the calibrated baseline and print the fit table, writing it to --out")
-    parser.add_argument("--seeds", type=positive_int, default=10, help="runs for --report (default 10)")
-    parser.add_argument("--scale", type=positive_float, default=None, help="scale for --report, (0, 1] (default: the calibration's)")
+    parser.add_argument("--seeds", type=seed_count, default=10, help="runs for --report (default 10)")
+    parser.add_argument("--scale", type=positive_float, default=None, help=f"scale for --report, {scale_range()} (default: the calibration's)")
     parser.add_argument("--out", default="outputs", help="directory for the --report table and figures (default: outputs)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --report table and figures")
     parser.set_defaults(handler=run)

@@ -12,7 +12,7 @@ port_number = number_argument(int, "lie in 1-65535", lambda value: 1 <= value <=
 
 
 def register(commands) -> None:
-    from sim.cli import positive_float
+    from sim.cli import positive_float, scale_range
 
     dashboard = commands.add_parser(
         "dashboard",
@@ -23,7 +23,7 @@ def register(commands) -> None:
     dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     dashboard.add_argument("--port", type=port_number, default=8765, help="port (default: 8765)")
     dashboard.add_argument("--scale", type=positive_float, default=DEFAULT_SCALE,
-                           help=f"share of real firms simulated, (0, 1] (default: {DEFAULT_SCALE:g}; small keeps steps quick)")
+                           help=f"share of real firms simulated, {scale_range()} (default: {DEFAULT_SCALE:g}; small keeps steps quick)")
     dashboard.set_defaults(handler=command_dashboard)
 
 

@@ -32,27 +32,30 @@ def output_stem(paths: list[Path]) -> str:
 
 def command_plot(args) -> int:
     from sim.output import check_output_directory, check_output_path
-    from sim.results import load_results
+    from sim.results import load_results, quiet_about_nan, warn_nan_only
 
     paths = [Path(p) for p in args.results]
     out_dir = Path(args.out) if args.out else paths[0].parent
-    check_output_directory(out_dir)
     results = load_results(paths)
     from sim.plotting import check_variables, figure_plan, save_png
 
     variables = check_variables(args.vars) if args.vars else None
+    check_output_directory(out_dir)  # after every input is checked: it makes a missing folder
     plan = figure_plan(results, variables)
     targets = [out_dir / f"{output_stem(paths)}_{group.slug}.png" for group, _ in plan]
     for target in targets:
         check_output_path(target, args.overwrite)
+    warn_nan_only("plot", paths, results, variables)
     written = []
     for (group, build), target in zip(plan, targets):
         try:
-            figure = build()
+            with quiet_about_nan():
+                figure = build()
         except InputError as error:  # only the firm-level figure can fail here (no scenario to re-run)
             print(f"sim plot: note: {group.title} skipped: {error.one_line()}", file=sys.stderr)
             continue
-        save_png(figure, target)
+        with quiet_about_nan():
+            save_png(figure, target)
         written.append(target)
     print("wrote " + ", ".join(str(p) for p in written))
     return 0

@@ -21,17 +21,19 @@ def register(commands) -> None:
 
 def command_report(args) -> int:
     from sim.output import atomic_target, check_output_path
-    from sim.results import load_results
+    from sim.results import load_results, quiet_about_nan, warn_nan_only
 
     paths = [Path(p) for p in args.results]
     target = Path(args.output) if args.output else paths[0].with_name(f"{paths[0].stem}_report.html")
-    check_output_path(target, args.overwrite)
     results = load_results(paths)
     from sim.plotting import check_variables
     from sim.report import build_report
 
     variables = check_variables(args.vars) if args.vars else None
-    text = build_report(results, variables)
+    check_output_path(target, args.overwrite)  # after every input is checked: it makes a missing folder
+    warn_nan_only("report", paths, results, variables)
+    with quiet_about_nan():
+        text = build_report(results, variables)
     with atomic_target(target) as temporary:
         temporary.write_text(text, encoding="utf-8")
     print(f"wrote {target} ({len(text.encode('utf-8')) / 1e6:.1f} MB)")

@@ -11,16 +11,26 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sim.output import atomic_target  # noqa: E402
+from sim.plotting import figure_title, plain_numbers  # noqa: E402
 from sim.sweep.analysis import MAIN_METRIC  # noqa: E402
 
 TOP_INPUTS = 15  # bars per panel
 TOP_LINES = 6  # lines per panel over time
-METRIC_LABEL = {
-    "mu_star": "Morris mu* (mean |elementary effect|)",
-    "ST": "Sobol total-order index ST",
-    "swing": "swing of the output",
-    "abs_spearman": "|Spearman rank correlation|",
+METRIC_LABEL = {  # {units}: the output's
+    "mu_star": "Morris mu*: mean |elementary effect| ({units} over an input's range)",
+    "ST": "Sobol total-order index ST (share of the output's variance)",
+    "swing": "output at the input's lowest and highest levels ({units})",
+    "abs_spearman": "|Spearman rank correlation| with the output (no unit)",
 }
+
+METRIC_SHORT = {"mu_star": "Morris mu* ({units})", "ST": "Sobol ST (share of variance)", "swing": "swing ({units})",
+                "abs_spearman": "|Spearman| (no unit)"}  # beside a short axis
+
+
+def output_units(spec, variable: str, statistic: str = "value", first: int = 0, last: int = 0) -> str:
+    """The unit of an output (a variable's, summed over years for a cumulative statistic)."""
+    units = spec.model.available_variables()[variable][0]
+    return f"{units}, summed over {first}-{last}" if statistic == "cumulative" else units
 
 
 def _save(figure, path: Path) -> Path:
@@ -67,9 +77,11 @@ def tornado(spec, tables, path: Path) -> Path:
             axis.axvline(0, color="black", linewidth=0.8)
         axis.set_yticks(positions, table["input"], fontsize=8)
         axis.set_title(output.label, fontsize=10)
-        axis.set_xlabel(METRIC_LABEL[metric] if spec.method != "lhs" else "Spearman rank correlation with the output", fontsize=9)
+        units = output_units(spec, output.variable, output.statistic, output.first, output.last)
+        label = METRIC_LABEL[metric] if spec.method != "lhs" else "Spearman rank correlation with the output (no unit)"
+        plain_numbers(axis, label.format(units=units), which="x", fontsize=9)
         axis.grid(axis="x", alpha=0.3)
-    figure.suptitle(f"sweep {spec.name}: {spec.method}, {len(spec.inputs)} inputs", fontsize=11)
+    figure_title(figure, f"sweep {spec.name}: {spec.method}, {len(spec.inputs)} inputs", fontsize=11)
     return _save(figure, path)
 
 
@@ -90,7 +102,7 @@ def sobol_bars(spec, tables, path: Path) -> Path:
         axis.set_xlabel("Sobol index (bars: 95% confidence interval)", fontsize=9)
         axis.legend(loc="lower right", fontsize=8)
         axis.grid(axis="x", alpha=0.3)
-    figure.suptitle(f"sweep {spec.name}: Sobol indices, N = {spec.options['samples']}", fontsize=11)
+    figure_title(figure, f"sweep {spec.name}: Sobol indices, N = {spec.options['samples']}", fontsize=11)
     return _save(figure, path)
 
 
@@ -109,10 +121,10 @@ def over_time(spec, tables, path: Path) -> Path | None:
             line = rows[rows["input"] == name].sort_values("year")
             axis.plot(line["year"], line[metric], marker=".", label=name)
         axis.set_title(variable, fontsize=10)
-        axis.set_ylabel(METRIC_LABEL[metric], fontsize=8)
+        plain_numbers(axis, METRIC_SHORT[metric].format(units=output_units(spec, variable)))
         axis.legend(fontsize=7, ncol=2)
         axis.grid(alpha=0.3)
-    figure.suptitle(f"sweep {spec.name}: indices over time", fontsize=11)
+    figure_title(figure, f"sweep {spec.name}: indices over time", fontsize=11)
     return _save(figure, path)
 
 

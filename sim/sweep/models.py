@@ -37,6 +37,7 @@ class DeclaredInput:
     upper: float
     unit: str
     integer: bool = False
+    open_bound: str = ""  # "0.0 excluded: why" when a declared bound is itself not allowed
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ class SimModel:
         parameter = load_declaration().get(name)
         if parameter is None:
             return None
-        return DeclaredInput(name, parameter.default, parameter.lower, parameter.upper, parameter.unit, parameter.is_integer)
+        return DeclaredInput(name, parameter.default, parameter.lower, parameter.upper, parameter.unit, parameter.is_integer,
+                             parameter.excluded())
 
     @staticmethod
     def input_names() -> tuple[str, ...]:

@@ -37,12 +37,13 @@ Every fault raises InputError naming the file and the key, with what is allowed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import InputError, read_toml
 from sim.parameters import did_you_mean
-from sim.output import is_file_name
+from sim.output import file_name_problem
 from sim.sweep.models import MODELS
 
 METHODS = ("grid", "oat", "morris", "sobol", "lhs")
@@ -132,6 +133,8 @@ def _number(value, path, key, kind, lowest):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
         raise SweepError(path, key, f"must be {'a number' if kind is float else 'a whole number'}, got {value!r}")
+    if not math.isfinite(value):
+        raise SweepError(path, key, f"must be a finite number, got {value!r}")
     if lowest is not None and value < lowest:
         raise SweepError(path, key, f"{value!r} is too small: allowed {lowest} or more")
     return kind(value)
@@ -180,12 +183,13 @@ def _model(raw, path, scale_override):
         return cls, names, None
     if "scenario" not in raw:
         raise SweepError(path, "scenario", "missing: the base scenario file, relative to the sweep file")
-    from sim.scenario import check_positive_number, load_scenario, referenced_scenario
+    from sim.calibration_data import check_scale
+    from sim.scenario import load_scenario, referenced_scenario
 
     scenario = load_scenario(referenced_scenario(path, "scenario", raw["scenario"], SweepError))
     scale = scenario.scale
     if "scale" in raw:
-        scale = float(check_positive_number(raw["scale"], path, "scale", 1.0))
+        scale = check_scale(raw["scale"], path, "scale")
     if scale_override is not None:
         scale = scale_override
     return cls, names, (scenario, scale)
@@ -229,6 +233,8 @@ def _inputs(raw, path, cls, model, method) -> tuple[Input, ...]:
                 what = "zero-width" if lower == upper else "inverted"
                 raise SweepError(path, f"{key}.bounds", f"{what} bounds [{bounds[0]}, {bounds[1]}]: lower must lie below upper (declared range {declared.lower} to {declared.upper} {declared.unit})")
         else:
+            if declared.open_bound:  # a sampler would put points on the excluded bound
+                raise SweepError(path, key, f"the declared bounds are open ({declared.open_bound}); give bounds = [lower, upper] inside them")
             lower, upper = declared.lower, declared.upper  # read from the declaration, not copied
             if not lower < upper:
                 raise SweepError(path, key, f"declared bounds are zero-width ({lower}); nothing to vary")
@@ -312,8 +318,9 @@ def load_sweep(path: str | Path, scale: float | None = None) -> SweepSpec:
         if key in raw and not isinstance(raw[key], str):
             raise SweepError(path, key, "must be a string")
     name = raw.get("name", path.stem)
-    if not is_file_name(name):
-        raise SweepError(path, "name", "must be letters, digits, '_', '-' or '.' (it names the output directory)")
+    problem = file_name_problem(name)
+    if problem:
+        raise SweepError(path, "name", f"{name!r}: {problem} (it names the output directory)")
 
     method = raw.get("method")
     if method is None:
