@@ -26,7 +26,7 @@ from sim.output import figure_describes, output_lock
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 SWEEP = Path(__file__).parent / "data" / "sweeps" / "tiny_lhs.toml"  # 8 samples of about 0.3 s
-SMALL_RUN = ("--seeds", "1", "--scale", "0.002")
+SMALL_RUN = ("--seeds", "1", "--scale", "0.005")
 EARLIER = b"the earlier file\n"
 
 
@@ -310,7 +310,7 @@ DEATHS = {  # (signal, what is patched): where the command dies
 
 @pytest.fixture(scope="module")
 def earlier_pair(tmp_path_factory) -> Path:
-    """baseline.nc and .png as `sim run` writes them (one run at scale 0.002)."""
+    """baseline.nc and .png as `sim run` writes them (one run at scale 0.005, the smallest the command line takes)."""
     directory = tmp_path_factory.mktemp("earlier_pair")
     assert main(["run", str(BASELINE), *SMALL_RUN, "--out", str(directory)]) == 0
     assert figure_describes(directory / "baseline.png", directory / "baseline.nc")
@@ -327,10 +327,12 @@ def test_run_dying_while_writing_leaves_no_unknown_pair_and_the_next_run_cleans_
     earlier = contents(tmp_path)
 
     prelude = KILLED_WHILE_WRITING.format(how=how, patched=patched, replacement=replacement)
-    dying = ["run", str(BASELINE), "--seeds", "2", "--scale", "0.002", "--out", str(tmp_path), "--overwrite"]  # other data
+    dying = ["run", str(BASELINE), "--seeds", "2", "--scale", "0.005", "--out", str(tmp_path), "--overwrite"]  # other data
     result = subprocess.run([sys.executable, "-c", prelude, *dying], cwd=ROOT, capture_output=True, text=True, timeout=300)
     if how == "SIGTERM":  # handled as Ctrl-C: temporary files removed, the earlier pair intact
-        assert result.returncode == 143 and one_line(result.stderr) == "sim: interrupted"
+        *progress, last = result.stderr.strip().splitlines()  # two runs: sim run shows its progress bar on stderr
+        assert result.returncode == 143 and last == "sim: interrupted"
+        assert all(line.startswith("runs:") for line in progress), result.stderr
         assert contents(tmp_path) == earlier
         return
     assert result.returncode == -signal.SIGKILL, result.stderr
