@@ -4,161 +4,16 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import sys
 import time
 from pathlib import Path
 
+from sim.commands.common import ArgumentParser, announce_compiling, positive_float, run_progress, scale_range, seed_count
 from sim.errors import InputError
-
-SUMMARY_YEARS = (2012, 2022, 2025, 2030, 2035)
-SUMMARY_VARIABLES = (
-    "industrial_va",
-    "manufacturing_va",
-    "manufacturing_share_gdp",
-    "above_scale_va_growth",
-    "hightech_share",
-    "equipment_share",
-    "sei_share_gdp",
-    "world_mfg_share",
-    "rd_intensity_mfg",
-    "invention_patent_apps",
-    "n_above_scale",
-    "n_srdi",
-    "exports",
-    "industrial_energy",
-    "industrial_co2",
-    "employment_mfg",
-)
-
+from sim.summary import summary_table
 
 # Modules of sim/commands/ that register a subcommand (see build_parser).
 COMMAND_MODULES: tuple[str, ...] = ("calibrate", "sweep", "plot", "report", "dashboard", "compare")
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse that exits 2 with one line (its default already exits 2, but prints usage too)."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def number_argument(convert, allowed: str, accept, kind: str = "a number"):
-    """An argparse type: the text converted by `convert` (int or float), refused with "must <allowed>"
-    unless `accept(value)`."""
-    def parse(text: str):
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {kind}, got {text!r}") from None
-        if not accept(value):
-            raise argparse.ArgumentTypeError(f"must {allowed}, got {text}")
-        return value
-    return parse
-
-
-positive_int = number_argument(int, "be at least 1", lambda value: value >= 1, "a whole number")
-
-
-def positive_float(text: str) -> float:
-    """An argparse type for a scale: from the smallest scale (sim.calibration_data.check_scale) up to 1."""
-    from sim.calibration_data import check_scale
-
-    value = number_argument(float, "be a number", lambda value: True)(text)
-    try:
-        return check_scale(value, None, None)
-    except InputError as error:
-        raise argparse.ArgumentTypeError(error.message) from None
-
-
-def seed_count(text: str) -> int:
-    """An argparse type for a number of runs: 1 up to the cap of a scenario file's `seeds`."""
-    from sim.scenario import MAX_SEEDS
-
-    return number_argument(int, f"lie in 1-{MAX_SEEDS}", lambda value: 1 <= value <= MAX_SEEDS, "a whole number")(text)
-
-
-def scale_range() -> str:
-    """'0.005 to 1': the scales allowed, for help texts."""
-    from sim.calibration_data import smallest_scale
-
-    return f"{smallest_scale():g} to 1"
-
-
-SUFFIXES = ((1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T"))  # thousand, million, billion, trillion
-LABEL_WIDTH, CELL_WIDTH = 24, 15  # 24 + 5 years x 15 = 99 columns
-
-
-def short_number(value: float) -> str:
-    """At most 6 characters for any value: 2 decimals below 100, 1 below 1,000, whole with a comma
-    below 10,000, then 3 significant digits with k, M, B or T (2.39M), then a power of ten (2e15)."""
-    size = abs(value)
-    if not math.isfinite(value):
-        return str(value)
-    if size < 100:
-        return f"{value:.2f}"
-    if size < 1000:
-        return f"{value:.1f}"
-    if size < 10_000:
-        return f"{value:,.0f}"
-    for unit, suffix in SUFFIXES:
-        mantissa = value / unit
-        text = f"{mantissa:.{max(2 - int(math.log10(abs(mantissa))), 0)}f}"
-        if abs(float(text)) < 1000:
-            return text + suffix
-    mantissa, exponent = f"{value:.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"  # -2e308 at most
-
-
-def summary_table(dataset) -> str:
-    """Key indicators in the summary years, two lines each: the mean over runs, then (under the unit)
-    the 90% band when runs > 1. At most 99 columns; every cell starts with a space."""
-    import textwrap
-
-    years = [y for y in SUMMARY_YEARS if y in dataset["year"].values]
-    runs = dataset.sizes["run"]
-
-    def line(label: str, cells: list[str]) -> str:
-        return (label.ljust(LABEL_WIDTH) + "".join(" " + cell.rjust(CELL_WIDTH - 1) for cell in cells)).rstrip()
-
-    lines = [line("indicator: mean", [str(y) for y in years])]
-    if runs > 1:
-        lines.append("  (unit): 90% band")
-    for name in SUMMARY_VARIABLES:
-        series = dataset[name].sel(year=years)
-        label = [name[:LABEL_WIDTH], *textwrap.wrap(f"({series.attrs['units']})", LABEL_WIDTH - 2)]
-        lines.append(line(label[0], [short_number(float(series.sel(year=y).mean())) for y in years]))
-        cells = [""] * len(years)
-        if runs > 1:
-            cells = [f"{short_number(float(lo))}..{short_number(float(hi))}"
-                     for lo, hi in (series.sel(year=y).quantile([0.05, 0.95]).values for y in years)]
-        lines.append(line("  " + label[1], cells))
-        lines += ["  " + more for more in label[2:]]
-    return "\n".join(lines)
-
-
-# Seconds numba takes to compile the firm rules on a first run: measured 24-25 s on the project's
-# 2-core machine (an issue saw 49 s on a slower one); the notice says "about" this.
-COMPILE_SECONDS = 25
-
-
-def announce_compiling() -> None:
-    """Say so on stderr when this run must first compile the firm rules (numba's cache is cold)."""
-    from sim.year import rules_compiled
-
-    if not rules_compiled():
-        print(f"sim: compiling the firm rules once (about {COMPILE_SECONDS} s; later runs start at once)", file=sys.stderr, flush=True)
-
-
-def run_progress(runs: int):
-    """ensemble's progress callback: a bar over runs on stderr when stderr is a terminal or there is
-    more than one run (else None), and a function that closes it."""
-    if not (sys.stderr.isatty() or runs > 1):
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=runs, unit="run", desc="runs", file=sys.stderr, dynamic_ncols=True)
-    return (lambda seed: bar.update(1)), bar.close
 
 
 def command_run(args) -> int:

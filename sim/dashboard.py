@@ -15,7 +15,7 @@ import solara
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 
-from sim.commands.dashboard import DEFAULT_SCALE, SCALE_ENV
+from sim.dashboard_settings import DEFAULT_SCALE, SCALE_ENV
 from sim.macro import FIRST_YEAR, LAST_YEAR, build_macro
 from sim.model import IndustryModel
 from sim.output import run_dataset

@@ -11,7 +11,6 @@ volatility-size slope; sim.stylized_facts) are stored at the snapshots too.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -94,36 +93,12 @@ def run_with_distributions(model) -> xr.Dataset:
     return xr.concat(snapshots, dim="snapshot")
 
 
-def rerun_distributions(dataset: xr.Dataset, source: object) -> xr.Dataset:
-    """Firm distributions of a result's first run, re-simulated from its scenario file.
-
-    For results written before `simulate` stored them. The re-run is checked against the stored
-    trajectory; the outcome is in the `source` attribute. Raises InputError when it cannot be done.
-    """
-    from sim import parameters
-    from sim.model import IndustryModel
-    from sim.scenario import load_scenario
-
-    scenario_file = dataset.attrs.get("scenario_file")
-    if not scenario_file or not Path(scenario_file).is_file():
-        raise InputError(source, "scenario_file", f"cannot re-run for the firm-level figures: scenario file {scenario_file!r} not found")
-    scenario = load_scenario(Path(scenario_file))
-    seed = int(dataset["run"].values[0])
-    scale = float(dataset.attrs.get("scale", scenario.scale))
-    model = IndustryModel(parameters.resolve(scenario.parameters), scenario.macro(), seed=seed, scale=scale)
-    distributions = run_with_distributions(model)
-    stored = dataset["manufacturing_va"].isel(run=0).values
-    rerun = np.array([r["manufacturing_va"] for r in model.records])
-    same = stored.shape == rerun.shape and np.allclose(stored, rerun, rtol=1e-9, atol=0.0)
-    verdict = "matches the stored run" if same else "DIFFERS from the stored run (scenario, parameters or code changed since)"
-    distributions.attrs["source"] = f"re-run of seed {seed} at scale {scale:g} from {scenario_file}; {verdict}"
-    return distributions
-
-
-def distributions_of(dataset: xr.Dataset, source: object) -> xr.Dataset:
-    """The result's stored firm distributions, or a re-run of its first seed when it has none."""
+def stored_distributions(dataset: xr.Dataset, source: object) -> xr.Dataset:
+    """The result's stored firm distributions; InputError when it has none (results written before
+    runs stored them: sim.runner.distributions_of re-simulates those)."""
     if all(name in dataset for name in FIRM_VARIABLES):
         stored = dataset[list(FIRM_VARIABLES)].copy()
         stored.attrs = {"source": f"stored in the result ({dataset.sizes['run']} run(s))"}
         return stored
-    return rerun_distributions(dataset, source)
+    raise InputError(source, None, "holds no firm distributions (written before runs stored them): `sim plot` and "
+                                   "`sim report` re-simulate its first run")

@@ -28,7 +28,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from sim.calibration_data import load_targets  # noqa: E402
 from sim.errors import InputError  # noqa: E402
-from sim.firm_distributions import distributions_of  # noqa: E402
+from sim.firm_distributions import stored_distributions  # noqa: E402
 from sim.goals import STABLE_TOLERANCE, first_year, goals_for, in_units  # noqa: E402
 from sim.indicators import CONTRACT, VARIABLES  # noqa: E402
 from sim.macro import LAST_YEAR  # noqa: E402
@@ -342,11 +342,14 @@ def check_variables(names: list[str]) -> list[str]:
     return chosen
 
 
-def figure_plan(results: dict[str, xr.Dataset], variables: list[str] | None = None) -> list[tuple[Group, Callable[[], Figure]]]:
-    """(group, builder) of every figure to draw, so that output paths can be checked before any work."""
+def figure_plan(results: dict[str, xr.Dataset], variables: list[str] | None = None,
+                distributions_of: Callable = stored_distributions) -> list[tuple[Group, Callable[[], Figure]]]:
+    """(group, builder) of every figure to draw, so that output paths can be checked before any work.
+    distributions_of(dataset, label): a result's firm distributions (the commands pass
+    sim.runner.distributions_of, which re-simulates those of older results; a view runs no model)."""
     plan: list[tuple[Group, Callable[[], Figure]]] = [(g, partial(group_figure, g, results, vs)) for g, vs in groups_of(variables)]
     if variables is None or any(v in FIRM_GROUP.variables for v in variables):
-        plan.append((FIRM_GROUP, partial(firm_group_figure, results)))
+        plan.append((FIRM_GROUP, partial(firm_group_figure, results, distributions_of)))
     return plan
 
 
@@ -456,8 +459,8 @@ def firm_figure(distributions: dict[str, xr.Dataset], title: str) -> Figure:
     return figure
 
 
-def firm_group_figure(results: dict[str, xr.Dataset]) -> Figure:
-    """The firm-size and growth figure; the distributions are stored in a result or re-simulated."""
+def firm_group_figure(results: dict[str, xr.Dataset], distributions_of: Callable = stored_distributions) -> Figure:
+    """The firm-size and growth figure of each result's firm distributions (see figure_plan)."""
     distributions = {label: distributions_of(d, label) for label, d in results.items()}
     return firm_figure(distributions, f"{FIRM_GROUP.title}: {scenario_phrase(results)}")
 

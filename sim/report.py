@@ -15,6 +15,7 @@ import xarray as xr
 from sim import __version__
 from sim.calibration_data import load_targets
 from sim.errors import InputError
+from sim.firm_distributions import stored_distributions
 from sim.goals import check_goal, first_year, in_units, load_goals
 from sim.output import git_commit
 from sim.parameters import CALIBRATED_FILE, load_declaration, resolve
@@ -92,7 +93,7 @@ def scenario_section(results: dict[str, xr.Dataset]) -> str:
 
 
 def key_table_section(results: dict[str, xr.Dataset]) -> str:
-    from sim.cli import SUMMARY_VARIABLES, SUMMARY_YEARS
+    from sim.summary import SUMMARY_VARIABLES, SUMMARY_YEARS
 
     first = next(iter(results.values()))
     years = [y for y in SUMMARY_YEARS if y in first["year"].values]
@@ -168,9 +169,9 @@ def calibration_section(results: dict[str, xr.Dataset]) -> str:
     return "".join(parts)
 
 
-def figures_section(results: dict[str, xr.Dataset], variables: list[str] | None) -> str:
+def figures_section(results: dict[str, xr.Dataset], variables: list[str] | None, distributions_of=stored_distributions) -> str:
     parts = []
-    for group, build in figure_plan(results, variables):
+    for group, build in figure_plan(results, variables, distributions_of):
         try:
             figure = build()
         except InputError as error:
@@ -220,14 +221,15 @@ def provenance_section(results: dict[str, xr.Dataset]) -> str:
     return "".join(parts)
 
 
-def build_report(results: dict[str, xr.Dataset], variables: list[str] | None = None) -> str:
+def build_report(results: dict[str, xr.Dataset], variables: list[str] | None = None,
+                 distributions_of=stored_distributions) -> str:
     """The whole report as one HTML string."""
     builders = {
         "scenarios": lambda: scenario_section(results),
         "key-table": lambda: key_table_section(results),
         "goals": lambda: goals_section(results),
         "calibration-fit": lambda: calibration_section(results),
-        "figures": lambda: figures_section(results, variables),
+        "figures": lambda: figures_section(results, variables, distributions_of),
         "provenance": lambda: provenance_section(results),
     }
     title = f"sim report: {scenario_phrase(results)}"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import xarray as xr
 
 from sim import parameters as parameter_declaration
-from sim.firm_distributions import run_with_distributions
+from sim.errors import InputError
+from sim.firm_distributions import FIRM_VARIABLES, run_with_distributions, stored_distributions
 from sim.model import IndustryModel
 from sim.output import provenance, run_dataset
 from sim.scenario import Scenario
@@ -36,3 +40,35 @@ def ensemble(scenario: Scenario, seeds: list[int], scale: float | None = None, p
 def default_seeds(count: int) -> list[int]:
     """Seeds 1..count: the same list for every scenario, so comparisons share random numbers."""
     return list(range(1, count + 1))
+
+
+# ---------------------------------------------------------------- firm distributions of older results
+def rerun_distributions(dataset: xr.Dataset, source: object) -> xr.Dataset:
+    """Firm distributions of a result's first run, re-simulated from its scenario file.
+
+    For results written before `simulate` stored them. The re-run is checked against the stored
+    trajectory; the outcome is in the `source` attribute. Raises InputError when it cannot be done.
+    """
+    from sim.scenario import load_scenario
+
+    scenario_file = dataset.attrs.get("scenario_file")
+    if not scenario_file or not Path(scenario_file).is_file():
+        raise InputError(source, "scenario_file", f"cannot re-run for the firm-level figures: scenario file {scenario_file!r} not found")
+    scenario = load_scenario(Path(scenario_file))
+    seed = int(dataset["run"].values[0])
+    scale = float(dataset.attrs.get("scale", scenario.scale))
+    model = IndustryModel(parameter_declaration.resolve(scenario.parameters), scenario.macro(), seed=seed, scale=scale)
+    distributions = run_with_distributions(model)
+    stored = dataset["manufacturing_va"].isel(run=0).values
+    rerun = np.array([r["manufacturing_va"] for r in model.records])
+    same = stored.shape == rerun.shape and np.allclose(stored, rerun, rtol=1e-9, atol=0.0)
+    verdict = "matches the stored run" if same else "DIFFERS from the stored run (scenario, parameters or code changed since)"
+    distributions.attrs["source"] = f"re-run of seed {seed} at scale {scale:g} from {scenario_file}; {verdict}"
+    return distributions
+
+
+def distributions_of(dataset: xr.Dataset, source: object) -> xr.Dataset:
+    """The result's stored firm distributions, or a re-run of its first seed when it has none."""
+    if all(name in dataset for name in FIRM_VARIABLES):
+        return stored_distributions(dataset, source)
+    return rerun_distributions(dataset, source)

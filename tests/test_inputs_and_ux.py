@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli import SUMMARY_VARIABLES, main
+from sim.cli import main
+from sim.summary import SUMMARY_VARIABLES
 from sim.errors import ScenarioError
 from sim.macro import LAST_YEAR, build_macro
 from sim.model import IndustryModel
@@ -330,7 +331,7 @@ def synthetic_result(values: np.ndarray):
     """A result with the summary's variables, values[run, year] for each (runs x 5 summary years)."""
     import xarray as xr
 
-    from sim.cli import SUMMARY_YEARS
+    from sim.summary import SUMMARY_YEARS
 
     return xr.Dataset({name: (("run", "year"), values * (1 + 0.01 * number), {"units": units})
                        for number, (name, units) in enumerate(zip(SUMMARY_VARIABLES, [
@@ -340,7 +341,7 @@ def synthetic_result(values: np.ndarray):
 
 @pytest.mark.parametrize("scale", [1.0, -55.5, 798_617.0, 1_447_379.0, -9_999_999.0, 3.3e11, -7.7e14, 4.2e18, -1e300])
 def test_the_run_summary_fits_100_columns_and_keeps_cells_apart(scale):
-    from sim.cli import CELL_WIDTH, LABEL_WIDTH, summary_table
+    from sim.summary import CELL_WIDTH, LABEL_WIDTH, summary_table
 
     rng = np.random.default_rng(5)
     values = scale * rng.uniform(0.5, 2.0, size=(7, 5))
@@ -359,7 +360,7 @@ def test_the_run_summary_fits_100_columns_and_keeps_cells_apart(scale):
 
 
 def test_the_run_summary_shows_large_counts_compactly():
-    from sim.cli import short_number
+    from sim.summary import short_number
 
     assert [short_number(v) for v in (798_617, 1_447_379, 2_815.4, 0.86, -5.234, 92_219, 2.39e9, -1.5e15, -1.7e308)] == [
         "799k", "1.45M", "2,815", "0.86", "-5.23", "92.2k", "2.39B", "-2e15", "-2e308"]

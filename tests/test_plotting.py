@@ -11,7 +11,8 @@ import pytest
 import xarray as xr
 
 from sim.errors import InputError
-from sim.firm_distributions import FIRM_VARIABLES, GROWTH_EDGES, SIZE_GRID, SNAPSHOT_YEARS, distributions_of, run_with_distributions, weighted_ccdf
+from sim.firm_distributions import FIRM_VARIABLES, GROWTH_EDGES, SIZE_GRID, SNAPSHOT_YEARS, run_with_distributions, weighted_ccdf
+from sim.runner import distributions_of
 from sim.goals import check_goal, load_goals
 from sim.indicators import CONTRACT, VARIABLES
 from sim.macro import build_macro

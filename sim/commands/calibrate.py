@@ -11,7 +11,7 @@ FACTS_FIGURE = "calibration_facts.png"
 
 
 def register(commands) -> None:
-    from sim.cli import positive_float, positive_int, scale_range, seed_count
+    from sim.commands.common import positive_float, positive_int, scale_range, seed_count
 
     parser = commands.add_parser("calibrate", help="fit the free parameters to the documents' figures (method of simulated moments)")
     parser.add_argument("--quick", action="store_true", help="a small search (about five minutes)")

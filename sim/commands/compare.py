@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(commands) -> None:
-    from sim.cli import positive_float, scale_range, seed_count
+    from sim.commands.common import positive_float, scale_range, seed_count
 
     compare = commands.add_parser(
         "compare",
@@ -78,7 +78,7 @@ def compare_scenarios(args, scenarios):
     def warn(message):
         print(f"warning: {message}", flush=True)
 
-    from sim.cli import announce_compiling
+    from sim.commands.common import announce_compiling
 
     announce_compiling()
     return run_comparison(scenarios, seeds, scale, progress, warn)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from sim.cli import number_argument
-
-DEFAULT_SCALE = 0.01  # share of real firms in the dashboard's model: a step takes a fraction of a second
-SCALE_ENV = "SIM_DASHBOARD_SCALE"  # how the scale reaches the Solara app
+from sim.commands.common import number_argument
+from sim.dashboard_settings import DEFAULT_SCALE, SCALE_ENV
 
 
 port_number = number_argument(int, "lie in 1-65535", lambda value: 1 <= value <= 65535, "a whole number")
 
 
 def register(commands) -> None:
-    from sim.cli import positive_float, scale_range
+    from sim.commands.common import positive_float, scale_range
 
     dashboard = commands.add_parser(
         "dashboard",

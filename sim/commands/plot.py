@@ -41,7 +41,9 @@ def command_plot(args) -> int:
 
     variables = check_variables(args.vars) if args.vars else None
     check_output_directory(out_dir)  # after every input is checked: it makes a missing folder
-    plan = figure_plan(results, variables)
+    from sim.runner import distributions_of
+
+    plan = figure_plan(results, variables, distributions_of)
     targets = [out_dir / f"{output_stem(paths)}_{group.slug}.png" for group, _ in plan]
     for target in targets:
         check_output_path(target, args.overwrite)

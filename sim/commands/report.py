@@ -28,12 +28,13 @@ def command_report(args) -> int:
     results = load_results(paths)
     from sim.plotting import check_variables
     from sim.report import build_report
+    from sim.runner import distributions_of
 
     variables = check_variables(args.vars) if args.vars else None
     check_output_path(target, args.overwrite)  # after every input is checked: it makes a missing folder
     warn_nan_only("report", paths, results, variables)
     with quiet_about_nan():
-        text = build_report(results, variables)
+        text = build_report(results, variables, distributions_of)
     with atomic_target(target) as temporary:
         temporary.write_text(text, encoding="utf-8")
     print(f"wrote {target} ({len(text.encode('utf-8')) / 1e6:.1f} MB)")

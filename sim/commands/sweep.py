@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import shlex
 
-from sim.cli import number_argument, positive_float, positive_int
+from sim.commands.common import number_argument, positive_float, positive_int
 from sim.errors import InputError, WriteFailed
 
 
+PARSER = []  # the sweep subcommand's parser, once registered: its defaults (resume_command)
 _seconds = number_argument(float, "be 0 or more", lambda value: value >= 0, "a number of seconds")
 
 
 def resume_command(args) -> str:
     """The command that continues this sweep: every option given that is not its default (but
     --overwrite: the interrupted sweep is continued, not started again), quoted for the shell."""
-    from sim.cli import build_parser
-
-    defaults = vars(build_parser().parse_args(["sweep", args.sweep]))
+    defaults = {name: PARSER[0].get_default(name) for name in vars(args)}
     words = ["sim", "sweep", args.sweep, "--resume"]
     for name, value in vars(args).items():
         if name in ("resume", "overwrite") or value == defaults.get(name, value):
@@ -99,6 +98,7 @@ def register(commands) -> None:
             "<method>.csv tables and tornado / Sobol-bar / over-time figures."
         ),
     )
+    PARSER[:] = [sweep]
     sweep.add_argument("sweep", help="sweep file (TOML), e.g. scenarios/sweeps/morris_quick.toml")
     sweep.add_argument("--workers", type=positive_int, default=None, help="local worker processes (default: every core; 1 runs in this process)")
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on the Dask distributed cluster at ADDRESS, e.g. tcp://127.0.0.1:8786")

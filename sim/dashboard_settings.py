@@ -1,0 +1,6 @@
+"""What `sim dashboard` (sim/commands/dashboard.py) tells the dashboard app (sim/dashboard.py): a
+module of its own, so that the app imports no command and the command does not load the app's
+heavy front end to build its arguments."""
+
+DEFAULT_SCALE = 0.01  # share of real firms in the dashboard's model: a step takes a fraction of a second
+SCALE_ENV = "SIM_DASHBOARD_SCALE"  # how the scale reaches the Solara app
