@@ -15,7 +15,7 @@ _seconds = number_argument(float, "be 0 or more", lambda value: value >= 0, "a n
 def resume_command(args) -> str:
     """The command that continues this sweep: every option given that is not its default (but
     --overwrite: the interrupted sweep is continued, not started again), quoted for the shell."""
-    defaults = {name: PARSER[0].get_default(name) for name in vars(args)}
+    defaults = vars(PARSER[0].parse_args([args.sweep]))  # the sweep's own options, as if none were given
     words = ["sim", "sweep", args.sweep, "--resume"]
     for name, value in vars(args).items():
         if name in ("resume", "overwrite") or value == defaults.get(name, value):
