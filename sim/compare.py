@@ -10,20 +10,15 @@ industrialization basically achieved by 2035" in calibration/new_industrializati
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from sim import __version__
-from sim.goals import Goal, check_goal, load_goals
+from sim.goals import READING_FILE, Goal, load_goals, load_reading, peak_year, series
 from sim.indicators import VARIABLES
 from sim.levers import LEVER_NAMES
-from sim.macro import LAST_YEAR
 from sim.output import git_commit
 from sim.parameters import CALIBRATED_FILE, CALIBRATION_DIR
 
@@ -47,84 +42,11 @@ TABLE_VARIABLES = (
     "fiscal_cost[all levers]",
 )
 BAND = (0.05, 0.95)
-READING_FILE = CALIBRATION_DIR / "new_industrialization.toml"
-CRITERION_KINDS = ("at_least", "at_most", "min_from", "peak_by")
 TRILLION_PER_BILLION = 1e-3
-
-
-# ------------------------------------------------------------------ series of a result
-def series(dataset: xr.Dataset, spec: str) -> xr.DataArray:
-    """A result variable with dims (…, run, year): "name", "name[label]" for one category of a
-    broken-down variable, "fiscal_cost[all levers]" for the sum over levers."""
-    name, _, label = spec.partition("[")
-    data = dataset[name]
-    label = label.rstrip("]")
-    extra = [d for d in data.dims if d not in ("scenario", "run", "year")]
-    if label == "all levers":
-        return data.sum("lever")
-    if label:
-        return data.sel({extra[0]: label})
-    return data
 
 
 def units(spec: str) -> str:
     return VARIABLES[spec.partition("[")[0]].units
-
-
-# ------------------------------------------------------------------ the reading of 2035
-@dataclass(frozen=True)
-class Criterion:
-    key: str
-    variable: str
-    kind: str
-    year: int
-    threshold: float
-    document: str
-    quote: str
-    derivation: str
-
-    def reading(self) -> str:
-        unit = units(self.variable)
-        if self.kind == "at_least":
-            return f"{self.variable} >= {self.threshold:g} {unit} in {self.year}"
-        if self.kind == "at_most":
-            return f"{self.variable} <= {self.threshold:g} {unit} in {self.year}"
-        if self.kind == "min_from":
-            return f"{self.variable} >= {self.threshold:g} {unit} every year {self.year}-{LAST_YEAR}"
-        return f"{self.variable} peaks no later than {self.threshold:g}"
-
-    def met(self, dataset: xr.Dataset) -> xr.DataArray:
-        """Whether each run meets the criterion (dims of the dataset but year)."""
-        data = series(dataset, self.variable)
-        if self.kind == "at_least":
-            return data.sel(year=self.year) >= self.threshold
-        if self.kind == "at_most":
-            return data.sel(year=self.year) <= self.threshold
-        if self.kind == "min_from":
-            return data.sel(year=slice(self.year, None)).min("year") >= self.threshold
-        peak = peak_year(data)
-        return (peak <= self.threshold) & (peak < int(dataset["year"].values[-1]))
-
-
-@cache
-def load_reading(path: Path = READING_FILE) -> tuple[Criterion, ...]:
-    """The criteria of 'new industrialization basically achieved by 2035', checked on load."""
-    with open(path, "rb") as handle:
-        raw = tomllib.load(handle)["criterion"]
-    criteria = []
-    for entry in raw:
-        criterion = Criterion(**entry)
-        name = criterion.variable.partition("[")[0]
-        if name not in VARIABLES or criterion.kind not in CRITERION_KINDS:
-            raise ValueError(f"{path}: criterion {criterion.key}: unknown variable or kind")
-        criteria.append(criterion)
-    return tuple(criteria)
-
-
-def peak_year(data: xr.DataArray) -> xr.DataArray:
-    """Year of the highest value of each run (the reading of sim/goals.py)."""
-    index = data.argmax("year")
-    return index.copy(data=data["year"].values[index.values])
 
 
 # ------------------------------------------------------------------ running
@@ -187,7 +109,7 @@ def add_assessment(dataset: xr.Dataset) -> None:
     """Goal checks per run, the carbon-peak year, cumulative fiscal cost and cost-effectiveness."""
     goals = checkable_goals()
     criteria = load_reading()
-    flags = [goal_met_by_run(goal, dataset) for goal in goals]
+    flags = [goal.met(dataset) for goal in goals]
     flags += [criterion.met(dataset) for criterion in criteria]
     all_met = xr.concat([criterion.met(dataset) for criterion in criteria], dim="criterion").all("criterion")
     flags.append(all_met)
@@ -210,16 +132,6 @@ def add_assessment(dataset: xr.Dataset) -> None:
 
 def checkable_goals() -> list[Goal]:
     return [g for g in load_goals() if g.kind != "unmeasured"]
-
-
-def goal_met_by_run(goal: Goal, dataset: xr.Dataset) -> xr.DataArray:
-    """sim.goals.check_goal applied to each run alone (1 or 0), so that goals can be combined per run."""
-    out = xr.zeros_like(dataset["industrial_va"].isel(year=0, drop=True), dtype=bool)
-    for scenario in dataset["scenario"].values:
-        for run in dataset["run"].values:
-            one = dataset.sel(scenario=scenario).sel(run=[run])
-            out.loc[{"scenario": scenario, "run": run}] = check_goal(goal, one).share_met == 1.0
-    return out
 
 
 def cost_effectiveness(dataset: xr.Dataset) -> xr.DataArray:

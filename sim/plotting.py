@@ -190,9 +190,9 @@ def draw_goals(axis, variable: str, last_year: int = LAST_YEAR) -> None:
     """Official goals as reference lines (level from its year on, band for 'stable', vertical for a
     peak year), each read beside its line; one legend entry for all goals."""
     for goal in goals_for(variable):
-        value = goal.target.value
+        value = goal.value
         reading = goal.label().removeprefix("goal: ")
-        if goal.kind == "peak":
+        if goal.kind == "peak_by":
             axis.axvline(value, color=GOAL_COLOUR, linestyle="--", linewidth=1, label=GOAL_LABEL)
             axis.annotate(reading, (value, 0.97), xycoords=("data", "axes fraction"), xytext=(-3, 0), textcoords="offset points",
                           rotation=90, ha="right", va="top", fontsize=6.5, color=GOAL_COLOUR)
@@ -203,7 +203,7 @@ def draw_goals(axis, variable: str, last_year: int = LAST_YEAR) -> None:
         if goal.kind == "stable":
             axis.fill_between([goal.year, last_year], value - STABLE_TOLERANCE, value + STABLE_TOLERANCE,
                               color=GOAL_COLOUR, alpha=0.08, label=f"goal band (±{STABLE_TOLERANCE:g} pp, assumed)")
-        elif goal.kind == "by":
+        elif goal.kind in ("at_least", "at_most"):
             axis.plot(goal.year, value, marker="v", color=GOAL_COLOUR, linestyle="none")
 
 

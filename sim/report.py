@@ -118,8 +118,8 @@ def goals_section(results: dict[str, xr.Dataset]) -> str:
             else:
                 css = "met" if check.share_met >= 0.5 else "unmet"
                 cells.append(f'<span class="{css}">met in {check.share_met:.0%} of runs</span>; {esc(check.model_value)}')
-        t = goal.target
-        rows.append([esc(goal.key), f"{t.value:g} {esc(t.unit)} ({esc(t.year)})", f"&ldquo;{esc(t.quote)}&rdquo; ({esc(t.document)})",
+        rows.append([esc(goal.key), f"{goal.value:g} {esc(goal.unit)} ({esc(goal.period)})",
+                     f"&ldquo;{esc(goal.quote)}&rdquo; ({esc(goal.document)})",
                      esc(goal.reading()), *cells])
     return table(["goal", "value (year)", "document", "how the model reads it", *map(esc, results)], rows)
 

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from sim.cli import main
-from sim.compare import Criterion, load_reading, peak_year, series
+from sim.goals import Goal, check_goal, load_goals, load_reading, peak_year, series
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "calibration" / "documents"
@@ -71,21 +71,32 @@ def test_compare_refuses_to_overwrite_and_bad_calls_exit_2(compared, capsys):
     assert sorted(p.name for p in out.iterdir()) == [path.name]
 
 
-def test_criteria_readings_on_a_known_series():
+def goal(kind, variable, year, value):
+    return Goal(key="g", kind=kind, variable=variable, year=year, value=value, unit="%", period=str(year), document="", quote="")
+
+
+def test_one_goal_model_reads_every_kind_on_a_known_series():
     years = np.arange(2012, 2036)
     rising = xr.Dataset({"hightech_share": (("run", "year"), [np.linspace(9, 25, years.size), np.linspace(9, 20, years.size)]),
                          "industrial_co2": (("run", "year"), [np.where(years <= 2028, years - 2000.0, 20.0), years - 2000.0])},
                         coords={"run": [1, 2], "year": years})
-    at_least = Criterion("h", "hightech_share", "at_least", 2035, 21.7, "", "", "")
-    assert list(at_least.met(rising).values) == [True, False]
-    at_most = Criterion("h", "hightech_share", "at_most", 2035, 21.7, "", "", "")
-    assert list(at_most.met(rising).values) == [False, True]
-    min_from = Criterion("h", "hightech_share", "min_from", 2024, 15.0, "", "", "")
-    assert list(min_from.met(rising).values) == [True, False]
-    peak = Criterion("c", "industrial_co2", "peak_by", 2035, 2030, "", "", "")
+    assert list(goal("at_least", "hightech_share", 2035, 21.7).met(rising).values) == [True, False]
+    assert list(goal("at_most", "hightech_share", 2035, 21.7).met(rising).values) == [False, True]
+    assert list(goal("min_from", "hightech_share", 2024, 15.0).met(rising).values) == [True, False]
+    assert list(goal("stable", "hightech_share", 2034, 24.0).met(rising).values) == [True, False]  # 24.3, 25 vs 19.5, 20
+    peak = goal("peak_by", "industrial_co2", 2030, 2030)
     assert list(peak_year(rising["industrial_co2"]).values) == [2028, 2035]
     assert list(peak.met(rising).values) == [True, False]  # a series still rising at the end has not peaked
+    assert check_goal(peak, rising).share_met == 0.5
+    assert list(goal("at_least", "hightech_share", 2040, 1.0).met(rising).values) == [False, False]  # not simulated
     assert series(rising, "hightech_share").equals(rising["hightech_share"])
+
+
+def test_official_goals_and_the_2035_reading_are_one_kind_of_goal():
+    every = [*load_goals(), *load_reading()]
+    assert all(isinstance(g, Goal) for g in every)
+    assert {g.kind for g in every} <= {"at_least", "at_most", "stable", "min_from", "peak_by", "unmeasured"}
+    assert {g.kind for g in load_reading()} >= {"at_least", "min_from", "peak_by"}
 
 
 def test_the_reading_of_2035_quotes_the_documents_verbatim():
