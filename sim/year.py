@@ -276,7 +276,8 @@ def firm_year(f, year: YearInputs, arrays: YearArrays, params: RuleParams, lever
     facts = MarketFacts(*market, slots.starts, slots.heaviest, slots.lightest, slots.slot_weight, slots.slot_value)
     fiscal = partial_sums(n, N_LEVERS + PADDING)
     patents = partial_sums(n)
-    sums = partial_sums(n, N_MARKET_SUMS + -(-PADDING // n_markets), n_markets)
+    padding_rows = math.ceil(PADDING / n_markets)  # rows of n_markets float64 that hold at least PADDING
+    sums = partial_sums(n, N_MARKET_SUMS + padding_rows, n_markets)
     run_chunks(firm_rows, n, f, year, arrays, facts, params, levers, fiscal, patents, sums, threads=threads)
     fiscal = fiscal[:, :N_LEVERS]
     workers, technology, rd, sales = sums[:, :N_MARKET_SUMS].sum(axis=0)
