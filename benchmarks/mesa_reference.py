@@ -27,9 +27,10 @@ What is reused from sim, and what is written here:
 - Written out here, because sim has them only as array kernels or model code: the replicator's
   share update and normalisation by market (sim.rules.market.replicate_rows), the composition of
   the firm's year (sim.year.firm_rows, baseline branch: no lever code), exits, and the entrants of
-  sim.model.IndustryModel._enter. Market-level quantities (demand by market, macro paths, wage,
-  price index, value-added ratios, export shares by market with sim.rules.trade.export_shares,
-  expected entrants with sim.rules.entry_exit.expected_entrants) are computed by the model.
+  sim.model.IndustryModel._enter. Market-level quantities are sim's own functions on the reference's
+  state: prices, demand, capacity and GDP by sim.model.open_markets and close_markets (the demand
+  closure), export shares by market with sim.rules.trade.export_shares, expected entrants with
+  sim.rules.entry_exit.expected_entrants; macro paths, wage and value-added ratios as in sim.
 - Randomness is the reference's own: Mesa's `model.random` (market shocks, digital upgrades,
   peers of imitators and entrants, entrants' revenue and class) and `model.rng` (entrant counts,
   national patent applications, and each year's keys for the rules that draw for themselves; their
@@ -53,10 +54,11 @@ from sim import taxonomy
 from sim.errors import ModelDivergence
 from sim.firms import FIRM_STATE
 from sim.macro import FIRST_YEAR, LAST_YEAR, build_macro
-from sim.model import MAX_ENTRY_MULTIPLE, N_SEGMENTS, IndustryModel, next_demand
+from sim.model import MAX_ENTRY_MULTIPLE, N_SEGMENTS, IndustryModel, close_markets, open_markets
+from sim.year import MarketSums
 from sim.parameters import resolve
 from sim.randomness import uniform
-from sim.rules import digital, energy, entry_exit, finance, innovation, ladder, market, production, trade
+from sim.rules import digital, energy, entry_exit, finance, innovation, ladder, market, production, trade, trend
 
 N_STAGES = len(taxonomy.DIGITAL_STAGES)
 N_REGIONS = len(taxonomy.REGIONS)
@@ -153,12 +155,12 @@ class FirmAgent(mesa.Agent):
         revenue, productivity = self.revenue, self.productivity
         # production
         self.previous_value_added = self.value_added
-        va = value_added(revenue, m.va_ratio[ind])
+        va = value_added(revenue, m.va_ratio_of[ind])
         self.value_added = va
-        workers = employment(va, productivity, m.price_index)
+        workers = employment(va, productivity, m.va_price_of[mk])
         self.employment = workers
         # R&D, innovation and imitation (of last year's technology of a peer), patents
-        self.rd_propensity = rd_propensity(self.rd_propensity, pi.rd_propensity_trend)
+        self.rd_propensity = rd_propensity(self.rd_propensity, m.rd_trend_rate)
         rd = self.rd_propensity * revenue
         self.rd_spending = rd
         effort = rd * pi.soe_innovation_efficiency if self.firm_class == STATE_OWNED else rd  # effective R&D effort
@@ -195,6 +197,7 @@ class FirmAgent(mesa.Agent):
         before = self.capital
         (self.capital, self.cash, self.debt, self.receivables, investment, _, _, self.illiquid) = finance_year(
             va, wage_bill, rd, revenue, desired, before, self.cash, self.debt, self.receivables, days, ceiling, pf)
+        self.investment = investment
         a *= math.exp(embodied_gain(investment, before, pf.embodiment_rate))
         intensity *= math.exp(-embodied_gain(investment, before, pf.energy_embodiment))
         self.new_productivity = a
@@ -202,7 +205,7 @@ class FirmAgent(mesa.Agent):
         intensity = energy_intensity(intensity, m.p_energy.energy_efficiency_trend)
         self.energy_intensity = intensity
         self.carbon_intensity = carbon_intensity(self.carbon_intensity, m.carbon_factor_change)
-        self.energy_use = energy_use(intensity, va, m.price_index)
+        self.energy_use = energy_use(intensity, va, m.va_price_of[mk])
         # ladder
         relative_share = self.market_share * m.firms_in_market[mk]
         niche = revenue * m.sme_firms[mk] / m.sme_revenue[mk] if m.sme_revenue[mk] > 0.0 else 0.0
@@ -235,20 +238,24 @@ class ReferenceModel(mesa.Model):
         self.market_elasticity_base, self.market_emerging = source.market_elasticity_base, source.market_emerging
         self.manufacturing = source.industries["manufacturing"].tolist()
         self.va_ratio_2012 = source.va_ratio_2012
-        self.va_ratio = self.va_ratio_2012.tolist()
+        self.va_ratio = self.va_ratio_2012.copy()
+        self.va_ratio_of = self.va_ratio.tolist()
         self.capital_to_revenue_2012 = source.capital_to_revenue_2012
         self.capital_to_revenue = source.capital_to_revenue.tolist()
         self.calibration = source.calibration
         self.patent_yield = source.calibration.patent_yield
         self.assumptions = source.assumptions
         self.wage, self.price_index, self.rest_of_world_mfg_va = source.wage, source.price_index, source.rest_of_world_mfg_va
-        self.demand, self.export_demand, self.domestic_demand = (source.demand.copy(), source.export_demand.copy(),
-                                                                 source.domestic_demand.copy())
+        self.demand, self.export_demand = source.demand.copy(), source.export_demand.copy()
         self.world_export_demand = source.world_export_demand.copy()
-        self.domestic_value_added = source.domestic_value_added.copy()
         self.demand_growth = source.demand_growth.tolist()
         self.market_productivity = [a.copy() for a in source.market_productivity]
-        self.market_rd_intensity = [a.copy() for a in source.market_rd_intensity]
+        # the demand closure's 2012 state (sim.model.start_markets), which open_markets and close_markets carry on
+        for name in ("wage_2012", "demand_params", "income_elasticity", "market_productivity_2012", "capital_by_market",
+                     "capital_need_2012", "utilization", "carbon_share", "va_price", "output_price", "world_price",
+                     "export_log_odds_2012", "patents_per_revenue_2012", "patents_per_revenue", "economy", "investment"):
+            setattr(self, name, getattr(source, name))
+        self.va_price_of = self.va_price.tolist()
         self.reference_firms = getattr(source, "reference_firms", None)
         self.initial_firms = source.initial_firms
         self.exit_revenue = source.exit_revenue  # real revenue below which a firm exits
@@ -303,31 +310,27 @@ class ReferenceModel(mesa.Model):
     def step(self) -> None:
         self.year += 1
         year, p, macro = self.year, self.params, self.macro
-        wage_growth = macro.rate("wage_growth", year)
-        price_change = 1.0 + macro.rate("industrial_deflator", year)
-        previous_price_index = self.price_index
-        self.wage *= 1.0 + wage_growth
-        self.price_index *= price_change
+        self.wage_before = self.wage
+        self.wage *= 1.0 + macro.rate("wage_growth", year)
         self.rest_of_world_mfg_va *= 1.0 + macro.rate("rest_of_world_mfg_growth", year)
         self.labour_cost_index = self.wage / self.calibration.wage
-        va_ratio = production.value_added_ratios(self.va_ratio_2012, p["value_added_ratio_trend"], year - FIRST_YEAR)
-        self.va_ratio = va_ratio.tolist()
+        years, half_life = year - FIRST_YEAR, p["trend_half_life"]
+        va_ratio = production.value_added_ratios(self.va_ratio_2012, p["value_added_ratio_trend"], years, half_life)
+        self.va_ratio, self.va_ratio_of = va_ratio, va_ratio.tolist()
+        self.rd_trend_rate = trend.rate_in(p["rd_propensity_trend"], years, half_life)
         self.capital_to_revenue = production.capital_to_revenue_ratios(self.capital_to_revenue_2012, va_ratio,
                                                                         self.va_ratio_2012).tolist()
         self.carbon_factor_change = macro.rate("carbon_factor_change", year)
 
         # 1. exits of last year's failures
-        leaving = [a for a in self.agents if a.leaves(previous_price_index, self.exit_revenue)]
+        leaving = [a for a in self.agents if a.leaves(self.price_index, self.exit_revenue)]
         exits_weight = sum(a.weight for a in leaving)
         for agent in leaving:
             agent.remove()
 
-        # 2. demand by market
-        (self.domestic_demand, self.domestic_value_added, self.export_demand,
-         self.world_export_demand) = next_demand(self, year)
-        demand = self.domestic_demand + self.export_demand
-        self.demand_growth = (np.divide(demand, self.demand, out=np.zeros(self.n_markets), where=self.demand > 0) - 1.0).tolist()
-        self.demand = demand
+        # 2. prices and demand by market, served up to capacity (sim.model.open_markets)
+        opened = open_markets(self, year)
+        self.va_price_of, self.demand_growth = self.va_price.tolist(), self.demand_growth.tolist()
 
         # 3. entry
         entries_weight = self._enter()
@@ -356,7 +359,7 @@ class ReferenceModel(mesa.Model):
         agents = list(self.agents)
         shares = trade.export_shares(np.array([a.export_propensity for a in agents]), np.array([a.revenue for a in agents]),
                                      np.array([a.weight for a in agents]), np.array([a.market for a in agents]),
-                                     self.export_demand)
+                                     opened.exports)
         for agent, share in zip(agents, shares.tolist()):
             agent.export_share = share
 
@@ -370,19 +373,20 @@ class ReferenceModel(mesa.Model):
         self.firm_years += len(self.agents)
         applications = float(self.rng.poisson(self.expected_patents))
 
-        # 13. market productivity and R&D intensity for next year, then the year's aggregates
-        sums = [[0.0] * 4 for _ in range(self.n_markets)]
+        # 13. the sums by market after the year (sim.year.MARKET_SUMS; no carbon charges in the baseline), the
+        # year's close (sim.model.close_markets), then the year's aggregates
+        sums = [[0.0] * len(MarketSums._fields) for _ in range(self.n_markets)]
         for agent in self.agents:
             row, w = sums[agent.market], agent.weight
             row[0] += w * agent.employment
             row[1] += w * agent.employment * agent.productivity
             row[2] += w * agent.rd_spending
             row[3] += w * agent.revenue
-        workers, technology, rd, sales = np.array(sums).T
-        technology = np.divide(technology, workers, out=np.zeros(self.n_markets), where=workers > 0.0)
-        rd = np.divide(rd, sales, out=np.zeros(self.n_markets), where=sales > 0.0)
-        self.market_productivity = [self.market_productivity[-1], np.where(technology > 0, technology, self.market_productivity[-1])]
-        self.market_rd_intensity = [self.market_rd_intensity[-1], np.where(rd > 0, rd, self.market_rd_intensity[-1])]
+            row[4] += w * agent.capital
+            row[5] += w * agent.investment
+            row[7] += w * agent.value_added
+            row[8] += w * agent.patent_stock
+        close_markets(self, MarketSums(*np.array(sums).T), opened)
         self._measure(entries_weight, exits_weight, applications)
 
     def _enter(self) -> float:
@@ -411,7 +415,7 @@ class ReferenceModel(mesa.Model):
                 revenue = floor * (threshold / floor) ** self.random.random() * self.price_index
                 productivity = peer.productivity * math.exp(-p["entrant_productivity_gap"])
                 wage = firm_wage(productivity, norm[market_of], self.wage, elasticity)
-                va = revenue * self.va_ratio[industry]
+                va = revenue * self.va_ratio_of[industry]
                 capital = self.capital_to_revenue[industry] * revenue
                 state = {name: getattr(peer, name) for name in ("high_tech", "region", "rd_propensity", "energy_intensity",
                                                                 "carbon_intensity", "export_propensity")}
@@ -421,11 +425,11 @@ class ReferenceModel(mesa.Model):
                     ladder_rung=taxonomy.RUNG_NONE, digital_stage=0, age=0, productivity=productivity, revenue=revenue,
                     market_share=revenue / max(self.demand[market_of], 1e-9),
                     competitiveness=competitiveness(productivity, 0.0, revenue, wage, markup, 0.0),
-                    value_added=va, previous_value_added=0.0, employment=va / self.price_index / productivity,
+                    value_added=va, previous_value_added=0.0, employment=va / self.va_price_of[market_of] / productivity,
                     rd_spending=state["rd_propensity"] * revenue, patent_stock=0.0,
-                    energy_use=state["energy_intensity"] * va / self.price_index, export_share=0.0, capital=capital,
+                    energy_use=state["energy_intensity"] * va / self.va_price_of[market_of], export_share=0.0, capital=capital,
                     cash=cash_ratio * revenue, debt=debt_ratio * capital, receivables=revenue * p["receivable_days"] / 365.0,
-                    illiquid=False)
+                    illiquid=False, investment=0.0)
                 FirmAgent(self, state)
                 entered += state["weight"]
         return entered
@@ -442,7 +446,7 @@ class ReferenceModel(mesa.Model):
             manufacturing = self.manufacturing[a.industry]
             va += w * a.value_added
             exports += w * a.revenue * a.export_share
-            energy_ += w * a.energy_intensity * a.value_added / self.price_index
+            energy_ += w * a.energy_intensity * a.value_added / self.va_price_of[a.market]
             if manufacturing:
                 mfg_va += w * a.value_added
                 workers_mfg += w * a.employment

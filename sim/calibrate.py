@@ -27,7 +27,7 @@ from scipy import optimize
 from scipy.stats import qmc
 
 from sim.parallel import single_threaded_worker
-from sim.calibration_data import Target, load_targets
+from sim.calibration_data import Target, history_mean_target, load_targets
 from sim.errors import ModelDivergence
 from sim.parameters import CALIBRATED_FILE, CALIBRATION_DIR, calibrated_values, load_declaration
 
@@ -87,6 +87,8 @@ def trajectory(dataset, target: Target):
         return spend / spend.sel(year=2012, drop=True)
     if measure_name == "stat:electromechanical_exports":
         return dataset["electromechanical_exports"]
+    if measure_name.startswith("mean:"):  # a history moment: the path whose mean over its years is measured
+        return dataset[measure_name.split(":")[1]]
     if measure_name.startswith("stat:") or measure_name == "none":
         raise KeyError(f"no model measure for {measure_name!r}")
     name, _, category = measure_name.partition("[")
@@ -99,7 +101,11 @@ def trajectory(dataset, target: Target):
 
 
 def measure(dataset, target: Target) -> np.ndarray:
-    """The model's value of a target, one per run, in the target's unit."""
+    """The model's value of a target, one per run, in the target's unit (a history moment "mean:VAR:FIRST:LAST":
+    the mean of VAR over those years)."""
+    if target.measure.startswith("mean:"):
+        _, name, first, last = target.measure.split(":")
+        return np.asarray(dataset[name].sel(year=slice(int(first), int(last))).mean("year").values, dtype=float)
     return np.asarray(trajectory(dataset, target).sel(year=measured_year(target)).values, dtype=float)
 
 
@@ -113,8 +119,16 @@ def tolerance(target: Target, settings: Settings) -> float:
     return min(settings.share_tolerance, settings.small_share_tolerance * abs(target.value))
 
 
+def history_targets() -> list[Target]:
+    """The history moments named in calibration/calibrate.toml (`history_means`)."""
+    with open(SETTINGS_FILE, "rb") as handle:
+        raw = tomllib.load(handle)
+    return [history_mean_target(m["series"], m["variable"], int(m["first"]), int(m["last"])) for m in raw.get("history_means", [])]
+
+
 def fit_targets() -> list[Target]:
-    return [t for t in load_targets().values() if t.role == "fit"]
+    """The documents' fit targets, then the history moments."""
+    return [t for t in load_targets().values() if t.role == "fit"] + history_targets()
 
 
 def standardized_errors(dataset, targets, settings: Settings) -> np.ndarray:
@@ -237,8 +251,9 @@ def calibrate(settings: Settings, workers: int | None = None, progress=print) ->
                             for n in settings.free])
         candidates = [default]
         previous = calibrated_values()
-        if all(name in previous for name in settings.free):  # the last calibrated set is a candidate too
-            candidates.append(np.array([(previous[n] - declared[n].lower) / (declared[n].upper - declared[n].lower)
+        if any(name in previous for name in settings.free):  # the last calibrated set (declared defaults for new names) too
+            last = {n: min(max(previous.get(n, declared[n].default), declared[n].lower), declared[n].upper) for n in settings.free}
+            candidates.append(np.array([(last[n] - declared[n].lower) / (declared[n].upper - declared[n].lower)
                                         for n in settings.free]))
         sobol = qmc.Sobol(len(settings.free), scramble=True, seed=20121123).random(settings.search_points)
         points = np.vstack([*candidates, sobol])
@@ -333,7 +348,7 @@ class FitRow:
 def fit_table(dataset, settings: Settings) -> list[FitRow]:
     """Every target the model can measure (fit and check roles), against a result Dataset."""
     rows = []
-    for target in load_targets().values():
+    for target in [*load_targets().values(), *history_targets()]:
         if target.role == "initial":
             continue
         try:

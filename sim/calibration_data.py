@@ -12,6 +12,7 @@ from typing import Mapping
 from sim.parameters import CALIBRATION_DIR
 
 TARGETS_FILE = CALIBRATION_DIR / "targets.csv"
+HISTORY_FILE = CALIBRATION_DIR / "history.csv"
 INITIAL_STATE_FILE = CALIBRATION_DIR / "initial_state.toml"
 
 
@@ -33,6 +34,32 @@ def load_targets() -> Mapping[str, Target]:
     with open(TARGETS_FILE, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return MappingProxyType({r["key"]: Target(**{**r, "value": float(r["value"])}) for r in rows})
+
+
+@cache
+def load_history() -> Mapping[str, Mapping[int, float]]:
+    """calibration/history.csv, the 2012-2022 published statistics (labelled data assumptions), as
+    {series: {year: value}}."""
+    with open(HISTORY_FILE, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    history: dict[str, dict[int, float]] = {}
+    for row in rows:
+        history.setdefault(row["series"], {})[int(row["year"])] = float(row["value"])
+    return MappingProxyType({series: MappingProxyType(years) for series, years in history.items()})
+
+
+def history_mean_target(series: str, variable: str, first: int, last: int) -> Target:
+    """A moment of the history: the mean of `series` over the years first to last (all must be in
+    calibration/history.csv), measured on the model as the mean of `variable` over the same years."""
+    years = load_history()[series]
+    missing = [year for year in range(first, last + 1) if year not in years]
+    if missing:
+        raise ValueError(f"{HISTORY_FILE}: {series} lacks years {missing}")
+    unit = "% yoy"
+    value = sum(years[year] for year in range(first, last + 1)) / (last - first + 1)
+    return Target(key=f"{series}_mean_{first}_{last}", value=value, unit=unit, year=f"{first}-{last}", document=HISTORY_FILE.name,
+                  quote=f"mean of the published {series} path (calibration/history.csv)", measure=f"mean:{variable}:{first}:{last}",
+                  role="fit", derivation="history moment (labelled data assumption, pre-2023 published statistics)")
 
 
 @dataclass(frozen=True)

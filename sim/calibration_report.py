@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter
 from scipy import stats
 
-from sim.calibrate import measured_year, trajectory
-from sim.calibration_data import Target, load_targets
+from sim.calibrate import history_targets, measure, measured_year, trajectory
+from sim.calibration_data import Target, load_history, load_targets
 from sim.macro import LAST_YEAR
 from sim.plotting import (LAST_BACKCAST_YEAR, ROLE_MARKERS, draw_size_ccdf, figure_title, panel_grid, period_text, shared_legend,
                           style_axis)
@@ -34,7 +34,7 @@ def measured_targets(dataset: xr.Dataset) -> list[tuple[Target, xr.DataArray]]:
     """(target, its measure's path with dims (run, year)) of every fit and check target the model
     measures, fit targets first, each role by key (the order of the fit table)."""
     measured = []
-    for target in sorted(load_targets().values(), key=lambda t: (t.role != "fit", t.key)):
+    for target in sorted([*load_targets().values(), *history_targets()], key=lambda t: (t.role != "fit", t.key)):
         if target.role not in ("fit", "check"):
             continue
         try:
@@ -58,9 +58,26 @@ def draw_band(axis, path: xr.DataArray) -> None:
     axis.set_xticks([years[0], LAST_BACKCAST_YEAR, max(LAST_YEAR, years[-1])])
 
 
+def is_history_moment(target: Target) -> bool:
+    return target.measure.startswith("mean:")
+
+
+def draw_history(axis, target: Target) -> None:
+    """A history moment's published path (calibration/history.csv) and its mean over the moment's years."""
+    _, _, first, last = target.measure.split(":")
+    series = load_history()[target.key.split("_mean_")[0]]
+    years = sorted(series)
+    axis.plot(years, [series[y] for y in years], marker="D", color="black", markersize=3.5, linewidth=0.8,
+              label="history (calibration/history.csv)")
+    axis.hlines(target.value, int(first), int(last), color="black", linestyle="--", linewidth=1.0, label="history: mean fitted")
+
+
 def draw_target_points(axis, target: Target) -> None:
     """The documents' fit and check figures of the target's measure at the years `measure` reads: the
     panel's own target large, the others small."""
+    if is_history_moment(target):
+        draw_history(axis, target)
+        return
     for other in load_targets().values():
         if other.measure != target.measure or other.role not in ("fit", "check"):
             continue
@@ -86,7 +103,7 @@ def fit_figure(dataset: xr.Dataset, title: str) -> Figure:
         if abs(target.value) >= 1e4:  # counts: 450k, 1.2M rather than an offset that collides with the title
             axis.yaxis.set_major_formatter(EngFormatter(sep=""))
         style_axis(axis, "", "", target.unit)
-        model = float(path.sel(year=measured_year(target)).mean("run"))
+        model = float(np.mean(measure(dataset, target)))
         axis.set_title(f"{target.key}\ndocument {number(target.value)} ({period_text(target.year)}), model {number(model)}", fontsize=7.5)
     shared_legend(figure, axes)
     figure_title(figure, title)

@@ -128,7 +128,7 @@ def check_environment() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sim.errors import WriteFailed
+    from sim.errors import ModelDivergence, WriteFailed
     from sim.output import terminate_as_interrupt
 
     args = build_parser().parse_args(argv)
@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except WriteFailed as error:  # disk full and the like: the earlier files are intact
         print(f"sim: error: {error}", file=sys.stderr)
+        return 1
+    except ModelDivergence as error:  # a parameter set or path the model cannot carry: named, nothing written
+        print(f"sim: error: the model diverged: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as interrupt:
         print("sim: interrupted", file=sys.stderr)

@@ -20,10 +20,18 @@ from sim.goals import READING_FILE, Goal, load_goals, load_reading, peak_year, s
 from sim.indicators import VARIABLES
 from sim.levers import LEVER_NAMES
 from sim.output import git_commit
-from sim.parameters import CALIBRATED_FILE, CALIBRATION_DIR
+from sim import lever_response
+from sim.parameters import CALIBRATED_FILE, CALIBRATION_DIR, resolve
+from sim.taxonomy import load_industries
 
 COMPARE_YEARS = (2025, 2030, 2035)
 TABLE_VARIABLES = (
+    "industrial_va_real",
+    "gdp",
+    "industrial_ppi",
+    "investment",
+    "capacity_utilization",
+    "labour_productivity",
     "manufacturing_va",
     "manufacturing_share_gdp",
     "sei_share_gdp",
@@ -88,6 +96,9 @@ def run_comparison(scenarios, seeds: list[int], scale: float, progress=None, war
     dataset["scenario_levers"] = ("scenario", [s.lever_summary() or "none" for s in scenarios],
                                   {"long_name": "levers pulled (lever=intensity (years; target))", "units": "1"})
     add_assessment(dataset)
+    reference_params = resolve(scenarios[0].parameters)
+    dataset = dataset.merge(lever_response.to_dataset(lever_response.responses(dataset, scenarios, reference_params,
+                                                                               len(load_industries()))))
     dataset.attrs = {
         "title": f"sim comparison: {', '.join(names)}",
         "reference_scenario": names[0],
@@ -249,4 +260,5 @@ def cost_table(dataset: xr.Dataset) -> str:
 
 
 def report(dataset: xr.Dataset) -> str:
-    return "\n\n".join([difference_table(dataset), cost_table(dataset), goals_table(dataset)])
+    sections = [difference_table(dataset), lever_response.table(dataset), cost_table(dataset), goals_table(dataset)]
+    return "\n\n".join(section for section in sections if section)

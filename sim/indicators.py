@@ -39,7 +39,7 @@ VARIABLES: dict[str, Variable] = {
     "manufacturing_va": Variable("trillion RMB, current prices", "value added of manufacturing"),
     "industry_share_gdp": Variable("%", "industrial value added, share of GDP"),
     "manufacturing_share_gdp": Variable("%", "manufacturing value added, share of GDP"),
-    "above_scale_va_growth": Variable("% real, year on year", "growth of above-scale industrial value added (same firms, deflated; 2012 is the reported input)"),
+    "above_scale_va_growth": Variable("% real, year on year", "volume growth of above-scale industrial value added (same firms, each deflated by its market's value-added price; 2012 is the reported input)"),
     "hightech_share": Variable("%", "high-tech manufacturing, share of above-scale industrial value added"),
     "equipment_share": Variable("%", "equipment manufacturing, share of above-scale industrial value added"),
     "sei_share_gdp": Variable("%", "strategic emerging industries' value added, share of GDP"),
@@ -60,9 +60,18 @@ VARIABLES: dict[str, Variable] = {
     "industrial_energy": Variable("Mtce", "energy use of industry"),
     "industrial_co2": Variable("Mt CO2", "CO2 emissions of industry"),
     "employment_mfg": Variable("million persons", "employment of modelled manufacturing firms"),
+    "industrial_ppi": Variable("% year on year", "industrial producer-price index: revenue-weighted change of the markets' output prices (2012 is the reported input)"),
+    "investment": Variable("trillion RMB", "investment of industrial firms in the year (2012: the replacement of depreciation)"),
+    "capacity_utilization": Variable("%", "industrial capacity utilisation: revenue over capacity, capacity = capital / (capital per unit of revenue at normal utilisation x normal utilisation)"),
     "fiscal_cost": Variable("billion RMB", "budget cost of each lever in the year", ("lever",)),
     # diagnostics
-    "gdp": Variable("trillion RMB, current prices", "GDP (scenario input)"),
+    "gdp": Variable("trillion RMB, current prices", "GDP: the rest of the economy (scenario path) plus industry's value added"),
+    "gdp_real_growth": Variable("% real, year on year", "growth of real GDP (2012 is NaN: no earlier year)"),
+    "labour_productivity": Variable("thousand RMB of 2012 per person", "industrial value added in 2012 prices per worker of the modelled firms"),
+    "investment_by_industry": Variable("trillion RMB", "investment of firms by industry (2012: the replacement of depreciation)", ("industry",)),
+    "real_va_by_industry": Variable("trillion RMB of 2012", "value added by industry in 2012 prices", ("industry",)),
+    "energy_by_industry": Variable("Mtce", "energy use by industry", ("industry",)),
+    "industrial_va_real": Variable("trillion RMB of 2012", "value added of all industry in 2012 prices (each market's value added over its value-added price)"),
     "electromechanical_exports": Variable("trillion RMB", "exports of equipment industries (electromechanical products)"),
     "n_firms": Variable("count", "modelled firms, below-threshold band included"),
     "n_entries": Variable("count", "firms entering in the year"),
@@ -88,8 +97,17 @@ class YearContext:
     year: int
     gdp: float  # trillion RMB
     rest_of_world_mfg_va: float  # trillion RMB: world manufacturing value added outside China
-    price_index: float  # industrial deflator, 2012 = 1
-    price_change: float  # this year's deflator over last year's
+    va_price: np.ndarray  # by market: this year's price of value added, 2012 = 1
+    va_price_before: np.ndarray  # by market: last year's
+    ppi: float  # % change of industrial producer prices
+    investment: float  # trillion RMB
+    utilization: float  # %
+    real_gdp_growth: float  # %
+    industrial_va_real: float  # trillion RMB of 2012
+    labour_productivity: float  # thousand RMB of 2012 per person
+    investment_by_industry: np.ndarray  # trillion RMB
+    real_va_by_industry: np.ndarray  # trillion RMB of 2012
+    energy_by_industry: np.ndarray  # Mtce
     patent_applications: float
     threshold: float  # M RMB
     sei_industrial_fraction: float
@@ -115,8 +133,8 @@ ACCUMULATE_CHUNK_ROWS = 8 * CHUNK_ROWS  # long chunks: each chunk's sums (the hi
 @njit(cache=True, nogil=True)
 def accumulate_rows(start, stop, chunk, alive, weight, revenue, value_added, previous_value_added, export_share, energy_intensity,
                     carbon_intensity, rd_spending, employment, productivity, firm_class, industry, high_tech, emerging, age,
-                    digital_stage, ladder_rung, manufacturing, equipment, new_energy_industry, threshold, price_index,
-                    tables, all_stages, all_rungs, all_classes, all_va_by_industry, histograms):
+                    digital_stage, ladder_rung, manufacturing, equipment, new_energy_industry, threshold, market_of, va_price,
+                    va_price_before, tables, all_stages, all_rungs, all_classes, all_va_by_industry, histograms):
     """Rows [start, stop) of `accumulate`, into row `chunk` of each output (kept local and written
     once at the end, so that the threads do not share cache lines)."""
     table = np.zeros(tables.shape[1:])
@@ -138,7 +156,9 @@ def accumulate_rows(start, stop, chunk, alive, weight, revenue, value_added, pre
                 + (NEW_THREE if ind == new_energy_industry else 0) + (STATE_OWNED if cls == SOE_CODE else 0)
                 + (PRIVATE if cls == LARGE_PRIVATE_CODE or cls == SME_CODE else 0))
         va = value_added[i]
-        energy = energy_intensity[i] * va / price_index
+        m = market_of[i]
+        real_va = va / va_price[m]
+        energy = energy_intensity[i] * real_va
         # table[code, q] rather than a row view: a view per firm would cost two atomic reference counts
         table[code, Q_FIRMS] += w
         table[code, Q_VA] += w * va
@@ -149,8 +169,8 @@ def accumulate_rows(start, stop, chunk, alive, weight, revenue, value_added, pre
         table[code, Q_REVENUE] += w * revenue[i]
         table[code, Q_WORKERS] += w * employment[i]
         if above and age[i] > 0:
-            table[code, Q_PANEL_VA] += w * va
-            table[code, Q_PANEL_PREVIOUS] += w * previous_value_added[i]
+            table[code, Q_PANEL_VA] += w * real_va
+            table[code, Q_PANEL_PREVIOUS] += w * previous_value_added[i] / va_price_before[m]
         if cls == SME_CODE:
             stages[digital_stage[i]] += w
         rungs[ladder_rung[i]] += w
@@ -203,16 +223,15 @@ def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equip
     table, stages, rungs, classes, va_by_industry, histogram = accumulate(
         f.alive, f.weight, f.revenue, f.value_added, f.previous_value_added, f.export_share, f.energy_intensity,
         f.carbon_intensity, f.rd_spending, f.employment, f.productivity, f.firm_class, f.industry, f.high_tech, f.emerging,
-        f.age, f.digital_stage, f.ladder_rung, manufacturing, equipment, new_energy_industry, context.threshold,
-        context.price_index, n_industries=n_industries, threads=threads)
+        f.age, f.digital_stage, f.ladder_rung, manufacturing, equipment, new_energy_industry, context.threshold, f.market_of,
+        context.va_price, context.va_price_before, n_industries=n_industries, threads=threads)
     industrial_va = over(table, Q_VA) / TRILLION
     manufacturing_va = over(table, Q_VA, MANUFACTURING) / TRILLION
     above_va = over(table, Q_VA, ABOVE)
     if context.growth_input is not None:
         growth = context.growth_input
     else:
-        nominal = over(table, Q_PANEL_VA) / over(table, Q_PANEL_PREVIOUS)
-        growth = 100.0 * (nominal / context.price_change - 1.0)
+        growth = 100.0 * (over(table, Q_PANEL_VA) / over(table, Q_PANEL_PREVIOUS) - 1.0)
     rd_mfg = over(table, Q_RD, ABOVE, MANUFACTURING)
     candidates = largest_candidates(f.revenue, f.alive, f.industry, manufacturing, TOP_N, threads)  # a short list holding the largest
     rows, counted = top_of(f.revenue, f.weight, candidates, TOP_N)
@@ -250,8 +269,17 @@ def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equip
         "industrial_energy": over(table, Q_ENERGY) / 1e6,
         "industrial_co2": over(table, Q_CO2) / 1e6,
         "employment_mfg": over(table, Q_WORKERS, MANUFACTURING) / 1e6,
+        "industrial_ppi": context.ppi,
+        "investment": context.investment,
+        "capacity_utilization": context.utilization,
         "fiscal_cost": context.fiscal_cost,
         "gdp": context.gdp,
+        "gdp_real_growth": context.real_gdp_growth,
+        "industrial_va_real": context.industrial_va_real,
+        "labour_productivity": context.labour_productivity,
+        "investment_by_industry": context.investment_by_industry,
+        "real_va_by_industry": context.real_va_by_industry,
+        "energy_by_industry": context.energy_by_industry,
         "electromechanical_exports": over(table, Q_EXPORTS, EQUIPMENT) / TRILLION,
         "n_firms": over(table, Q_FIRMS),
         "n_entries": context.entries,

@@ -1,4 +1,4 @@
-"""The macro environment: exogenous yearly paths (GDP, prices, wages, world demand), as arrays.
+"""The macro environment: exogenous yearly paths (the rest of the economy, wages, world demand and prices), as arrays.
 
 Baseline paths live in calibration/macro_baseline.toml; a scenario's [macro] table overrides
 any path for any years, with keys that are years or inclusive ranges "YYYY-YYYY".
@@ -19,8 +19,8 @@ from sim.parameters import CALIBRATION_DIR, did_you_mean
 
 MACRO_FILE = CALIBRATION_DIR / "macro_baseline.toml"
 GROWTH_PATHS = (
-    "gdp_nominal_growth",
-    "industrial_deflator",
+    "rest_real_growth",
+    "rest_deflator",
     "wage_growth",
     "world_demand_growth",
     "rest_of_world_mfg_growth",
@@ -31,8 +31,15 @@ FIRST_YEAR, LAST_YEAR = 2012, 2035
 YEARS = np.arange(FIRST_YEAR, LAST_YEAR + 1)
 
 
-def expand_years(table: Mapping[str, float], file: object, path: str) -> dict[int, float]:
-    """{"2013": 1.0, "2014-2016": 2.0} -> {2013: 1.0, 2014: 2.0, 2015: 2.0, 2016: 2.0}."""
+def allowed_range(name: str) -> tuple[float, float]:
+    """The yearly values (% per year) a scenario may set for a macro path (its `allowed` in the baseline file)."""
+    low, high = _baseline_raw()[name]["allowed"]
+    return float(low), float(high)
+
+
+def expand_years(table: Mapping[str, float], file: object, path: str, allowed: tuple[float, float] = (-50.0, 100.0)) -> dict[int, float]:
+    """{"2013": 1.0, "2014-2016": 2.0} -> {2013: 1.0, 2014: 2.0, 2015: 2.0, 2016: 2.0}; every value within
+    `allowed` (% per year)."""
     out = {}
     for key, value in table.items():
         where = f"{path}.{key}"
@@ -46,8 +53,9 @@ def expand_years(table: Mapping[str, float], file: object, path: str) -> dict[in
             raise ScenarioError(file, where, f"years must lie in {FIRST_YEAR + 1}-{LAST_YEAR}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ScenarioError(file, where, f"must be a number (% per year), got {value!r}")
-        if not -50.0 <= value <= 100.0:
-            raise ScenarioError(file, where, f"{value!r} is out of bounds: allowed -50 to 100 % per year")
+        if not allowed[0] <= value <= allowed[1]:
+            raise ScenarioError(file, where, f"{value!r} is out of bounds: allowed {allowed[0]:g} to {allowed[1]:g} % per year "
+                                             f"(the range the model represents, {MACRO_FILE.name})")
         out.update({year: float(value) for year in range(first, last + 1)})
     return out
 
@@ -62,7 +70,7 @@ def _baseline_raw() -> dict:
 class MacroPaths:
     """Yearly paths indexed like YEARS; growth rates as fractions (0.05 = 5%)."""
 
-    gdp_nominal: np.ndarray  # trillion RMB
+    gdp_nominal_2012: float  # trillion RMB
     growth: Mapping[str, np.ndarray]
     world_goods_imports_2012: float  # trillion RMB
 
@@ -74,8 +82,8 @@ def build_macro(overrides: Mapping[str, Mapping[str, float]] | None = None, file
     raw = _baseline_raw()
     growth = {}
     for name in GROWTH_PATHS:
-        yearly = expand_years(raw[name]["values"], MACRO_FILE, name)
-        yearly.update(expand_years((overrides or {}).get(name, {}), file, f"macro.{name}"))
+        yearly = expand_years(raw[name]["values"], MACRO_FILE, name, allowed_range(name))
+        yearly.update(expand_years((overrides or {}).get(name, {}), file, f"macro.{name}", allowed_range(name)))
         missing = [y for y in YEARS[1:] if y not in yearly]
         if missing:
             raise ValueError(f"{MACRO_FILE}: {name} lacks years {missing}")
@@ -83,5 +91,4 @@ def build_macro(overrides: Mapping[str, Mapping[str, float]] | None = None, file
     for name in overrides or {}:
         if name not in GROWTH_PATHS:
             raise ScenarioError(file, f"macro.{name}", f"unknown macro path{did_you_mean(name, GROWTH_PATHS)}; allowed: {', '.join(GROWTH_PATHS)}")
-    gdp = raw["gdp_nominal_2012"]["value"] * np.cumprod(1.0 + growth["gdp_nominal_growth"])
-    return MacroPaths(gdp_nominal=gdp, growth=growth, world_goods_imports_2012=float(raw["world_goods_imports_2012"]["value"]))
+    return MacroPaths(gdp_nominal_2012=float(raw["gdp_nominal_2012"]["value"]), growth=growth, world_goods_imports_2012=float(raw["world_goods_imports_2012"]["value"]))

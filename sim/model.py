@@ -25,48 +25,65 @@ from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
 from sim.memory import keep_freed_memory
 from sim.population import build_population
 from sim.randomness import stream, stream_key
-from sim.rules import (digital, energy, entry_exit, finance, innovation, ladder, location, market, parameters_for, production, size_class,
-                       trade)
+from sim.rules import (demand, digital, energy, entry_exit, finance, innovation, ladder, location, market, parameters_for, production,
+                       size_class, trade, trend)
 from sim.weighted import weighted_sum
 from sim.year import RuleParams, YearArrays, YearInputs, firm_year
 
 N_SEGMENTS = taxonomy.N_SEGMENTS
 MAX_ENTRY_MULTIPLE = 2.0  # more entrants in a year than twice the 2012 firms means the run has diverged
+MIN_TECHNOLOGY_LEVEL = 1e-3  # a market whose patents per unit of revenue fell a thousandfold counts as at a thousandth
 
 
 class Demand(NamedTuple):
-    """A year's demand by market, M RMB."""
+    """A year's prices and demand by market (M RMB; prices 2012 = 1)."""
 
-    domestic: np.ndarray  # revenue: domestic value added over the value-added ratio
-    domestic_value_added: np.ndarray
-    exports: np.ndarray
+    domestic: np.ndarray  # revenue served: domestic demand for value added over the value-added ratio, up to capacity
+    exports: np.ndarray  # exports served: the world's demand for China's goods (the trade shock included), up to capacity
+    export_path: np.ndarray  # the same without this year's trade shock (next year starts from it)
     world_exports: np.ndarray  # the world's import demand for the market's goods
+    economy: demand.Economy  # domestic demand for value added, GDP (sim.rules.demand.close)
+    va_price: np.ndarray
+    output_price: np.ndarray
+    world_price: float
 
 
-def next_demand(model, year: int) -> Demand:
-    """This year's demand by market from last year's: domestic demand for value added is a logit share
-    of nominal GDP moving with each market's income elasticity (sim.rules.market), turned into revenue
-    by this year's value-added ratio; exports are China's CES share of world demand, moved by
-    relative unit labour cost and technology (sim.rules.trade). `model` supplies last year's demand,
-    market productivity and R&D intensity, and this year's value-added ratios (IndustryModel, or the
-    Mesa reference)."""
-    p, macro = model.params, model.macro
-    elasticity = p["domestic_demand_elasticity_scale"] * model.market_elasticity_base + p["emerging_elasticity_premium"] * model.market_emerging
-    gdp_before, gdp_now = (float(macro.gdp_nominal[y - FIRST_YEAR]) * 1e6 for y in (year - 1, year))  # M RMB
-    domestic_value_added = market.domestic_value_added(model.domestic_value_added, gdp_before, gdp_now, elasticity)
-    domestic = domestic_value_added / np.asarray(model.va_ratio)[model.market_industry]
-    if year == FIRST_YEAR + 1:  # no productivity growth is known before 2012: relative unit labour cost unchanged
-        unit_labour_cost_growth = np.full(model.n_markets, macro.rate("world_price_growth", year))
+def next_demand(model, year: int, export_shock=None) -> Demand:
+    """This year's prices and demand by market, from last year's state (sim.rules.demand, sim.rules.trade):
+      1. prices: the value-added price from last year's wage (prices are set on the year's costs as
+         known when it starts), this year's productivity of the market, its markup
+         at last year's capacity utilisation and last year's carbon charges; the output price from it
+         and world input prices;
+      2. exports: China's share of world demand closes part of its gap to the share its relative
+         price and technology level call for; `export_shock` (by market) scales them (trade_shock);
+      3. domestic demand for value added and GDP, solved together with the rest of the economy, and
+         what each market's capacity serves of its demand (the rest is imported).
+    `model` supplies last year's state (IndustryModel, or the Mesa reference)."""
+    p, dp, macro = model.params, model.demand_params, model.macro
+    va_ratio = model.va_ratio[model.market_industry]
+    markup = demand.markup_of(model.utilization, p["markup"], dp)
+    va_price = demand.value_added_price(markup, p["markup"], model.wage_before / model.wage_2012,
+                                        model.market_productivity[-1] / model.market_productivity_2012, model.carbon_share)
+    input_price_change = 1.0 + macro.rate("world_price_growth", year)
+    output_price = model.output_price * demand.output_price_change(va_price / model.economy.va_price, input_price_change,
+                                                                   va_ratio)
+    world_price = model.world_price * input_price_change
+    target = trade.target_log_odds(model.export_log_odds_2012, output_price / world_price, technology_level(model),
+                                   p["export_price_elasticity"], p["export_technology_elasticity"])
+    exports, world = trade.exports_from_share(model.export_demand, model.world_export_demand, target,
+                                              p["export_adjustment_rate"], macro.rate("world_demand_growth", year))
+    shocked = exports if export_shock is None else exports * export_shock
+    rest_real_growth = 1.0 + macro.rate("rest_real_growth", year)
+    rest = model.economy.rest * rest_real_growth * (1.0 + macro.rate("rest_deflator", year))
+    rest_real = model.economy.rest_real * rest_real_growth
+    if year == FIRST_YEAR + 1:  # the 2012 state holds the capacity the 2013 demand needs at normal utilisation
+        capacity = np.full(model.n_markets, np.inf)
     else:
-        productivity_growth = model.market_productivity[-1] / model.market_productivity[-2]
-        unit_labour_cost_growth = (1.0 + macro.rate("wage_growth", year)) / productivity_growth - 1.0
-    technology_growth = np.divide(model.market_rd_intensity[-1], model.market_rd_intensity[-2],
-                                  out=np.ones(model.n_markets), where=model.market_rd_intensity[-2] > 0) - 1.0
-    odds_factor = trade.export_odds_factor(macro.rate("world_price_growth", year), unit_labour_cost_growth,
-                                           p["export_price_elasticity"], technology_growth, p["export_technology_elasticity"])
-    exports, world = trade.exports_from_share(model.export_demand, model.world_export_demand, odds_factor,
-                                              macro.rate("world_demand_growth", year))
-    return Demand(domestic, domestic_value_added, exports, world)
+        capacity = demand.full_capacity(model.capital_by_market, capital_need(model), dp.normal_utilization)
+    closed = demand.close(model.economy, va_price, rest, rest_real, shocked, va_ratio, capacity, model.income_elasticity, dp)
+    economy = closed.economy
+    return Demand(closed.served * economy.domestic_value_added / va_ratio, closed.served * shocked, exports, world, economy,
+                  va_price, output_price, world_price)
 
 
 def world_export_demand_2012(export_demand: np.ndarray, macro: MacroPaths) -> np.ndarray:
@@ -75,11 +92,111 @@ def world_export_demand_2012(export_demand: np.ndarray, macro: MacroPaths) -> np
     return export_demand * macro.world_goods_imports_2012 * 1e6 / export_demand.sum()
 
 
+def start_markets(model, sums, macro) -> None:
+    """The 2012 state of the demand closure (sim.rules.demand) and of export competitiveness, set on
+    `model` (IndustryModel or the Mesa reference) from its 2012 sums by market (market_sums_2012): prices
+    at 1, each market at normal utilisation (its 2012 capital per unit of revenue is the one it
+    needs), GDP from the macro input, the rest of the economy what industry leaves of it."""
+    n, mi = model.n_markets, model.market_industry
+    model.income_elasticity = demand.income_elasticities(model.market_elasticity_base, model.market_emerging, model.demand_params)
+    model.market_productivity_2012 = model.market_productivity[-1]
+    model.capital_by_market = sums[5]
+    model.capital_need_2012 = np.divide(sums[5], sums[0], out=model.capital_to_revenue_2012[mi].copy(), where=sums[0] > 0)
+    model.utilization = np.full(n, model.demand_params.normal_utilization)
+    model.carbon_share = np.zeros(n)
+    model.va_price, model.output_price, model.world_price = np.ones(n), np.ones(n), 1.0
+    model.export_log_odds_2012 = trade.log_odds_of(model.export_demand, model.world_export_demand)
+    model.patents_per_revenue_2012 = np.divide(sums[6], sums[0], out=np.zeros(n), where=sums[0] > 0)
+    model.patents_per_revenue = model.patents_per_revenue_2012
+    domestic_value_added = (model.demand - model.export_demand) * model.va_ratio[mi]
+    gdp = macro.gdp_nominal_2012 * 1e6  # M RMB
+    rest = gdp - float(np.sum(model.demand * model.va_ratio[mi]))
+    if not rest > 0.0:
+        raise ModelDivergence(f"2012: modelled industry's value added is not below GDP ({gdp / 1e6:.4g} trillion RMB)")
+    model.economy = demand.Economy(domestic_value_added, model.va_price, gdp, gdp, rest, rest)
+    # 2012 investment: the replacement of depreciation (the 2012 state records no demand growth, so firms'
+    # desired capital is the capital they hold)
+    model.investment = model.params["depreciation_rate"] * float(sums[5].sum())
+
+
+
+def technology_level(model) -> np.ndarray:
+    """Each market's patent stock per unit of revenue relative to 2012 (1 where it had none), at least
+    MIN_TECHNOLOGY_LEVEL: the technology level of export competitiveness (sim.rules.trade)."""
+    level = np.divide(model.patents_per_revenue, model.patents_per_revenue_2012, out=np.ones(model.n_markets),
+                      where=model.patents_per_revenue_2012 > 0)
+    return np.maximum(level, MIN_TECHNOLOGY_LEVEL)
+
+def capital_need(model) -> np.ndarray:
+    """Capital per unit of revenue each market needs at normal utilisation this year: its 2012 ratio
+    moved with the value-added ratio (as firms' desired capital, sim.rules.production)."""
+    mi = model.market_industry
+    return model.capital_need_2012 * model.va_ratio[mi] / model.va_ratio_2012[mi]
+
+
+class OpenedYear(NamedTuple):
+    """What open_markets leaves for the rest of the year."""
+
+    exports: np.ndarray  # by market: export demand served this year, M RMB
+    demand: Demand
+    capital_need: np.ndarray  # by market: capital per unit of revenue at normal utilisation
+    va_price_before: np.ndarray  # by market: last year's value-added prices
+    ppi: float  # % change of industrial producer prices
+
+
+def open_markets(model, year: int, shock=None) -> OpenedYear:
+    """Step 2 of the year on `model` (IndustryModel or the Mesa reference): this year's prices and
+    demand (next_demand), served up to each market's capacity (demand beyond it is imported); the
+    producer-price index moves by the revenue-weighted change of the output prices. Sets the
+    model's demand, demand growth, prices and export path."""
+    year_demand = next_demand(model, year, shock)
+    need = capital_need(model)
+    served = year_demand.domestic + year_demand.exports
+    n = model.n_markets
+    if year == FIRST_YEAR + 1:  # the 2012 state holds the capacity the 2013 demand needs at normal utilisation
+        model.capital_by_market = model.capital_by_market * np.divide(served, model.demand, out=np.ones(n), where=model.demand > 0)
+    ppi = demand.price_index_change(year_demand.output_price / model.output_price, model.demand)
+    model.price_index *= ppi
+    va_price_before, model.va_price, model.output_price = model.va_price, year_demand.va_price, year_demand.output_price
+    model.export_demand = year_demand.export_path
+    model.world_export_demand = year_demand.world_exports
+    model.demand_growth = np.divide(served, model.demand, out=np.zeros(n), where=model.demand > 0) - 1.0
+    model.demand = served
+    return OpenedYear(year_demand.exports, year_demand, need, va_price_before, 100.0 * (ppi - 1.0))
+
+
+def close_markets(model, sums, opened: OpenedYear) -> tuple[float, float]:
+    """Step 13 of the year on `model`, from the sums by market after the firms' year (sim.year.MarketSums):
+    capacity utilisation (by market, for next year's markups, and national, %), capital, carbon charges
+    per unit of value added and patents per unit of revenue for next year's prices and exports, the
+    market productivity, and GDP: the rest of the economy plus the value added the firms produced.
+    Returns (national utilisation %, real GDP growth %)."""
+    normal = model.demand_params.normal_utilization
+    capacity = demand.full_capacity(model.capital_by_market, opened.capital_need, normal)
+    model.utilization = demand.utilization(sums.revenue, model.capital_by_market, opened.capital_need, normal)
+    measured = np.isfinite(capacity)  # markets with capital
+    utilization = 100.0 * float(sums.revenue[measured].sum() / capacity[measured].sum())
+    n = model.n_markets
+    model.capital_by_market = sums.capital
+    model.investment = float(sums.investment.sum())
+    model.carbon_share = np.divide(sums.carbon_charges, sums.value_added, out=np.zeros(n), where=sums.value_added > 0)
+    model.patents_per_revenue = np.divide(sums.patent_stock, sums.revenue, out=model.patents_per_revenue.copy(),
+                                          where=sums.revenue > 0)
+    model.market_productivity = [model.market_productivity[-1], sums.productivity(model.market_productivity[-1])]
+    closed = opened.demand.economy
+    real_gdp = closed.rest_real + float(np.sum(sums.value_added / model.va_price))
+    real_gdp_growth = 100.0 * (real_gdp / model.economy.real_gdp - 1.0)
+    model.economy = closed._replace(gdp=closed.rest + float(sums.value_added.sum()), real_gdp=real_gdp)
+    model.world_price = opened.demand.world_price
+    return utilization, real_gdp_growth
+
+
 @njit(cache=True, nogil=True)
-def market_sums_2012(market_of, alive, weight, revenue, export_share, employment, productivity, rd_spending, n_markets):
+def market_sums_2012(market_of, alive, weight, revenue, export_share, employment, productivity, rd_spending, capital,
+                     patent_stock, energy_use, n_markets):
     """Sums by market over live rows, in row order, in float64: revenue, exports, employment,
-    employment x productivity, R&D (rows 0 to 4)."""
-    sums = np.zeros((5, n_markets))
+    employment x productivity, R&D, capital, patent stock, energy use (rows 0 to 7)."""
+    sums = np.zeros((8, n_markets))
     for i in range(alive.size):
         if alive[i]:
             m = market_of[i]
@@ -90,6 +207,9 @@ def market_sums_2012(market_of, alive, weight, revenue, export_share, employment
             sums[2, m] += workers
             sums[3, m] += workers * np.float64(productivity[i])
             sums[4, m] += np.float64(weight[i]) * np.float64(rd_spending[i])
+            sums[5, m] += np.float64(weight[i]) * np.float64(capital[i])
+            sums[6, m] += np.float64(weight[i]) * np.float64(patent_stock[i])
+            sums[7, m] += np.float64(weight[i]) * np.float64(energy_use[i])
     return sums
 
 
@@ -97,23 +217,27 @@ class IndustryModel(mesa.Model):
     """Industrial firms of China, 2012 to 2035, one step per year.
 
     Order of the rules within a year (each a pure function in sim/rules/):
-      1. entry_exit.exit_mask   firms that failed last year leave (low share, negative net worth, illiquid);
+      1. entry_exit.exit_mask   firms that failed last year leave (low real revenue, negative net worth, illiquid);
                                 location.relocate_abroad: export-oriented firms move abroad (relocation lever)
-      2. market demand          domestic value added: a logit share of GDP moving with income elasticities;
-                                exports: China's CES share of world demand, moved by unit labour cost and R&D
-                                (trade.export_demand_shock: the trade_shock lever)
+      2. open_markets           prices and demand by market (sim.rules.demand, sim.rules.trade): value-added
+                                price = unit labour cost x markup (lower below normal utilisation) x carbon
+                                charges; exports: China's CES share of world demand, moved toward what relative
+                                price and technology level call for (trade.export_demand_shock: the trade_shock
+                                lever); domestic demand and GDP solved together with the rest of the economy;
+                                demand served up to capacity; the producer-price index
       3. entry_exit entrants    new small firms copy incumbents of growing markets;
                                 location.transfer_inland: eastern firms move inland (regional_transfer lever)
       4. market.replicator      market shares move toward the more competitive; revenue = share x demand
       5. trade.export_shares    the market's export demand is shared by export orientation
-      6. production             value added and employment
+      6. production             value added and employment (real value added at the market's price)
       7. innovation             R&D; innovation and imitation draws (productivity of next year); patents
       8. digital                moves up digital stages
       9. finance                profit, tax, receivables, investment under the credit ceiling
      10. energy                 energy intensity, energy use, carbon
      11. ladder                 SRDI, little-giant and champion recognition
      12. size class             private firms crossing the SME revenue limit change class
-     13. indicators             national aggregates of the year, with each lever's fiscal cost
+     13. close_markets          capacity utilisation, next year's cost and technology state, GDP; the
+                                national aggregates of the year, with each lever's fiscal cost
     Levers (calibration/levers.toml, sim/levers.py) reach the rules as one small table per year.
     """
 
@@ -134,7 +258,7 @@ class IndustryModel(mesa.Model):
         # A firm exits below this real revenue: exit_revenue, moved down with the floor of the modelled
         # firms in a whole-population run (the micro floor instead of the band floor).
         self.exit_revenue = params["exit_revenue"] * self.calibration.entrant_floor_revenue / params["band_floor_revenue"]
-        modules = {"market": market, "innovation": innovation, "digital": digital, "finance": finance, "energy": energy,
+        modules = {"demand": demand, "trend": trend, "market": market, "innovation": innovation, "digital": digital, "finance": finance, "energy": energy,
                    "ladder": ladder, "size_class": size_class}
         self.rule_params = {name: parameters_for(module, params) for name, module in modules.items()}
         self.rule_params["levers"] = parameters_for(lever_module, params)
@@ -147,8 +271,9 @@ class IndustryModel(mesa.Model):
         self.va_ratio = self.va_ratio_2012.copy()
         self.capital_to_revenue_2012 = np.asarray(self.calibration.capital_to_revenue, dtype=np.float64)
         self.capital_to_revenue = self.capital_to_revenue_2012.copy()
-        self.wage = self.calibration.wage
-        self.price_index = 1.0
+        self.wage = self.wage_2012 = self.calibration.wage
+        self.price_index = 1.0  # industrial producer prices (the PPI's index), 2012 = 1
+        self.demand_params = self.rule_params["demand"]
         # World manufacturing = China's + the rest of the world's (an exogenous path), so China's share stays below 100%.
         self.rest_of_world_mfg_va = self.calibration.world_mfg_va - self._manufacturing_va()
 
@@ -166,15 +291,13 @@ class IndustryModel(mesa.Model):
         market_of = self.market_of
         market_of[:] = self._markets()
         sums = market_sums_2012(market_of, f.alive, f.weight, f.revenue, f.export_share, f.employment, f.productivity,
-                                f.rd_spending, self.n_markets)  # one pass: no column-sized temporaries
+                                f.rd_spending, f.capital, f.patent_stock, f.energy_use, self.n_markets)  # one pass: no column-sized temporaries
         self.demand, self.export_demand = sums[0], sums[1]
         self.world_export_demand = world_export_demand_2012(self.export_demand, macro)
-        self.domestic_demand = self.demand - self.export_demand
-        self.domestic_value_added = self.domestic_demand * self.va_ratio[market_industry]
         self.demand_growth = np.zeros(self.n_markets)
-        # employment-weighted mean productivity (the firm wage norm, unit labour cost) and R&D intensity by market
+        # employment-weighted mean productivity by market (the firm wage norm, unit labour cost)
         self.market_productivity = [np.divide(sums[3], sums[2], out=np.ones(self.n_markets), where=sums[2] > 0)] * 2
-        self.market_rd_intensity = [np.divide(sums[4], sums[0], out=np.zeros(self.n_markets), where=sums[0] > 0)] * 2
+        start_markets(self, sums, macro)
         run_chunks(market.competitiveness_rows, f.capacity, f.bundle(), self.market_productivity[-1],
                    market.log_unit_costs(params["markup"], self.wage, self.market_productivity[-1]), self.rule_params["market"],
                    threads=self.threads)
@@ -183,7 +306,11 @@ class IndustryModel(mesa.Model):
         self.initial_firms = float(np.sum(f.weight[f.alive], dtype=np.float64))
         self.reference_firms = self._firms_in_market(market_of)  # 2012 firms by market (entry crowding)
         self.records: list[dict] = []
-        self._record(entries=0.0, exits=0.0, patents=self._patents_2012(), price_change=1.0, growth_input=self.calibration.above_scale_va_growth)
+        self._record(entries=0.0, exits=0.0, patents=self._patents_2012(), va_price_before=self.va_price,
+                     growth_input=self.calibration.above_scale_va_growth, ppi=self.calibration.industrial_ppi,
+                     utilization=100.0 * self.demand_params.normal_utilization, real_gdp_growth=math.nan,
+                     by_market=(self.params["depreciation_rate"] * sums[5], sums[0] * self.va_ratio[market_industry], sums[7],
+                                sums[2]))
 
     # ------------------------------------------------------------------ helpers
     market_of = property(lambda self: self.firms.market_of, doc="each row's market (a column of the firms)")
@@ -208,13 +335,29 @@ class IndustryModel(mesa.Model):
         f = self.firms
         return entry_exit.firms_by_market(market_of, f.alive, f.weight, self.n_markets)
 
-    def _record(self, entries, exits, patents, price_change, growth_input=None, fiscal_cost=None) -> None:
+    def _record(self, entries, exits, patents, va_price_before, ppi, utilization, real_gdp_growth, by_market,
+                growth_input=None, fiscal_cost=None) -> None:
+        """The year's indicators (sim.indicators.measure); `by_market`: (investment, value added, energy
+        use, employment) by market after the year, for the by-industry diagnostics."""
+        mi, n_industries = self.market_industry, len(self.industries)
+        investment, value_added, energy_use, employment = by_market
+        by_industry = lambda values: np.bincount(mi, weights=values, minlength=n_industries)  # noqa: E731
+        real_va = (self.economy.real_gdp - self.economy.rest_real) / 1e6
         context = YearContext(
             year=self.year,
-            gdp=float(self.macro.gdp_nominal[self.year - FIRST_YEAR]),
+            gdp=self.economy.gdp / 1e6,
             rest_of_world_mfg_va=self.rest_of_world_mfg_va,
-            price_index=self.price_index,
-            price_change=price_change,
+            va_price=self.va_price,
+            va_price_before=va_price_before,
+            ppi=ppi,
+            investment=self.investment / 1e6,
+            utilization=utilization,
+            real_gdp_growth=real_gdp_growth,
+            industrial_va_real=real_va,
+            labour_productivity=real_va * 1e9 / max(float(np.sum(employment)), 1e-300),  # trillion RMB -> thousand RMB per person
+            investment_by_industry=by_industry(investment) / 1e6,
+            real_va_by_industry=by_industry(value_added / self.va_price) / 1e6,
+            energy_by_industry=by_industry(energy_use) / 1e6,
             patent_applications=patents,
             threshold=self.params["threshold_revenue"],
             sei_industrial_fraction=float(self.assumptions["sei_industrial_fraction"]),
@@ -231,13 +374,12 @@ class IndustryModel(mesa.Model):
     def step(self) -> None:
         self.year += 1
         year, p, f, macro = self.year, self.params, self.firms, self.macro
-        wage_growth = macro.rate("wage_growth", year)
-        price_change = 1.0 + macro.rate("industrial_deflator", year)
-        self.wage *= 1.0 + wage_growth
-        self.price_index *= price_change
+        self.wage_before = self.wage
+        self.wage *= 1.0 + macro.rate("wage_growth", year)
         self.rest_of_world_mfg_va *= 1.0 + macro.rate("rest_of_world_mfg_growth", year)
         labour_cost_index = self.wage / self.calibration.wage
-        self.va_ratio = production.value_added_ratios(self.va_ratio_2012, p["value_added_ratio_trend"], year - FIRST_YEAR)
+        years, half_life = year - FIRST_YEAR, p["trend_half_life"]
+        self.va_ratio = production.value_added_ratios(self.va_ratio_2012, p["value_added_ratio_trend"], years, half_life)
         self.capital_to_revenue = production.capital_to_revenue_ratios(self.capital_to_revenue_2012, self.va_ratio, self.va_ratio_2012)
 
         levers = self.levers.table(year)
@@ -245,10 +387,9 @@ class IndustryModel(mesa.Model):
         key_levers = stream_key(self.seed, "levers", year)
         fiscal = np.zeros(N_LEVERS)  # M RMB
 
-        # 1. exit of last year's failures, and relocation abroad
+        # 1. exit of last year's failures (real revenue at last year's producer prices), and relocation abroad
         exits = entry_exit.apply_exits(f.alive, f.weight, f.market_share, f.revenue, f.capital, f.cash, f.receivables,
-                                       f.debt, self.illiquid, self.price_index / price_change, self.exit_revenue,
-                                       threads=self.threads)
+                                       f.debt, self.illiquid, self.price_index, self.exit_revenue, threads=self.threads)
         if levers[RELOCATION, 0] != 0.0:
             lost_exports = np.zeros(self.n_markets)
             exits += location.relocate_abroad(f.alive, f.weight, f.market_share, f.revenue, f.export_share, self.market_of,
@@ -256,16 +397,11 @@ class IndustryModel(mesa.Model):
                                               lever_params.relocation_min_export_share, lost_exports)
             self.export_demand = np.maximum(self.export_demand - lost_exports, 0.0)
 
-        # 2. demand by market
-        (self.domestic_demand, self.domestic_value_added, self.export_demand,
-         self.world_export_demand) = next_demand(self, year)
-        export_demand = self.export_demand  # the world's demand path; a trade shock shifts this year's level
+        # 2. prices and demand by market (sim.rules.demand, sim.rules.trade), served up to capacity
+        shock = None
         if levers[TRADE_SHOCK, 0] != 0.0:
-            export_demand = export_demand * trade.export_demand_shock(self.market_industry, self.levers.industry_mask(TRADE_SHOCK),
-                                                                      levers[TRADE_SHOCK, 0])
-        demand = self.domestic_demand + export_demand
-        self.demand_growth = np.divide(demand, self.demand, out=np.zeros(self.n_markets), where=self.demand > 0) - 1.0
-        self.demand = demand
+            shock = trade.export_demand_shock(self.market_industry, self.levers.industry_mask(TRADE_SHOCK), levers[TRADE_SHOCK, 0])
+        opened = open_markets(self, year, shock)
 
         # 3. entry
         entries = self._enter(stream(self.seed, "entry_exit", year))
@@ -280,24 +416,24 @@ class IndustryModel(mesa.Model):
         market_of = self.market_of
         wages = self.workspace.array("market.wages", f.capacity)  # each live firm's labour cost per worker, for the firm year
         market.update_market_at_wages(market_of, f.weight, f.market_share, f.competitiveness, f.productivity, f.patent_stock,
-                                      f.revenue, self.market_productivity[-1], demand, self.n_markets, self.wage,
+                                      f.revenue, self.market_productivity[-1], self.demand, self.n_markets, self.wage,
                                       self.wage_factor, stream_key(self.seed, "market", year), self.rule_params["market"],
                                       threads=self.threads, wages=wages, workspace=self.workspace)
 
         # 5. exports
-        trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, export_demand, self.workspace, out=f.export_share,
+        trade.export_shares(f.export_propensity, f.revenue, f.weight, market_of, opened.exports, self.workspace, out=f.export_share,
                             factor=self.export_factor)
 
         # 6-12. production, innovation, digital, finance, energy, ladder, size class (sim/year.py)
-        year_inputs = YearInputs(year, self.wage, labour_cost_index, self.price_index, macro.rate("carbon_factor_change", year),
+        rd_trend_rate = trend.rate_in(p["rd_propensity_trend"], years, half_life)
+        year_inputs = YearInputs(year, self.wage, labour_cost_index, rd_trend_rate, macro.rate("carbon_factor_change", year),
                                  self.calibration.patent_yield, p["threshold_revenue"],
                                  stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
                                  stream_key(self.seed, "ladder", year), key_levers)
-        arrays = YearArrays(self.va_ratio, self.capital_to_revenue, self.industries["manufacturing"], self.demand_growth, wages,
-                            self.innovation_draws)
-        patents, productivity_index, rd_intensity, spent = firm_year(f.bundle(), year_inputs, arrays, self.year_params, levers,
-                                                                     self.n_markets, len(self.industries), self.threads,
-                                                                     self.workspace)
+        arrays = YearArrays(self.va_ratio, self.capital_to_revenue, self.industries["manufacturing"], self.demand_growth,
+                            self.va_price, wages, self.innovation_draws)
+        patents, sums, spent = firm_year(f.bundle(), year_inputs, arrays, self.year_params, levers, self.n_markets,
+                                         len(self.industries), self.threads, self.workspace)
         fiscal += spent
         # innovation centres cost the budget per centre, not per firm
         fiscal[INNOVATION_CENTERS] += self.levers.nominal(year)[INNOVATION_CENTERS] * lever_params.innovation_center_cost
@@ -305,12 +441,11 @@ class IndustryModel(mesa.Model):
         # independent Poisson counts is Poisson); firms' stocks accumulate their expected applications.
         applications = float(stream(self.seed, "innovation", year).poisson(patents))
 
-        # 13. indicators
-        self.market_productivity = [self.market_productivity[-1],
-                                    np.where(productivity_index > 0, productivity_index, self.market_productivity[-1])]
-        self.market_rd_intensity = [self.market_rd_intensity[-1],
-                                    np.where(rd_intensity > 0, rd_intensity, self.market_rd_intensity[-1])]
-        self._record(entries=entries, exits=exits, patents=applications, price_change=price_change,
+        # 13. the year's close: capacity utilisation, the state next year's prices read, GDP; indicators
+        utilization, real_gdp_growth = close_markets(self, sums, opened)
+        self._record(entries=entries, exits=exits, patents=applications, va_price_before=opened.va_price_before,
+                     ppi=opened.ppi, utilization=utilization, real_gdp_growth=real_gdp_growth,
+                     by_market=(sums.investment, sums.value_added, sums.energy, sums.employment),
                      fiscal_cost=fiscal / 1e3)  # M RMB -> billion RMB
 
     def _enter(self, rng: np.random.Generator) -> float:
@@ -350,7 +485,7 @@ class IndustryModel(mesa.Model):
         economy = entry_exit.EntryMarket(self.market_productivity[-1],
                                          market.log_unit_costs(p["markup"], self.wage, self.market_productivity[-1]),
                                          p["wage_productivity_elasticity"], p["quality_weight"], self.demand, self.va_ratio,
-                                         self.capital_to_revenue, self.price_index)
+                                         self.capital_to_revenue, self.price_index, self.va_price)
         return entry_exit.place_entrants(f.bundle(), entrants, terms, economy, threads=self.threads)
 
     def run_to_end(self) -> None:

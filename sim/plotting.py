@@ -81,6 +81,9 @@ SHORT_TITLES = {
     "industrial_energy": "Industrial energy use",
     "industrial_co2": "Industrial CO2 emissions",
     "employment_mfg": "Manufacturing employment",
+    "industrial_ppi": "Industrial producer prices",
+    "investment": "Investment of industrial firms",
+    "capacity_utilization": "Capacity utilisation",
     "fiscal_cost": "Fiscal cost",
 }
 
@@ -96,6 +99,7 @@ GROUPS = (
     Group("growth", "Growth and structure", ("industrial_va", "manufacturing_va", "industry_share_gdp", "manufacturing_share_gdp",
                                              "above_scale_va_growth", "hightech_share", "equipment_share", "sei_share_gdp",
                                              "world_mfg_share", "employment_mfg")),
+    Group("prices", "Prices, investment and capacity", ("industrial_ppi", "investment", "capacity_utilization")),
     Group("innovation", "Innovation", ("rd_spend_mfg", "rd_intensity_mfg", "invention_patent_apps")),
     Group("firms", "Firms and the ladder", ("n_above_scale", "n_srdi", "n_little_giant", "n_single_champion", "top500_revenue", "top500_assets")),
     Group("digital", "Digital stages of SMEs", ("sme_digital_stage_share",)),

@@ -51,6 +51,7 @@ class Calibration2012:
     world_mfg_va: float  # trillion RMB
     tail_exponent: float
     above_scale_va_growth: float  # % real, reported for 2012
+    industrial_ppi: float  # % per year, reported for 2012
     entrant_row_weight: np.ndarray  # by industry: real firms per row of the below-threshold band
     entrant_floor_revenue: float  # M RMB, 2012 prices: smallest entrant (the band floor; the micro floor in a whole-population run)
     capital_to_revenue: np.ndarray  # by industry: desired capital per M RMB of revenue
@@ -307,7 +308,8 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
     # 001's 176,000 applications "by industrial enterprises" are NBS's survey of above-scale industrial firms
     patent_yield = doc["invention_patent_apps"] / np.sum(weight[above_rows] * rd[above_rows])
     rd *= patent_yield
-    np.divide(rd, params["patent_depreciation"], out=firms.patent_stock[rows])
+    # the stock a flow growing at g keeps under depreciation d: flow / (d + g) (the perpetual-inventory start)
+    np.divide(rd, params["patent_depreciation"] + float(assume["patent_stock_growth_2012"]), out=firms.patent_stock[rows])
 
     # --- digital stages by size class
     sme_shares = np.asarray(assume["digital_stage_shares_sme"], dtype=float)
@@ -388,6 +390,7 @@ def build_population(params: dict[str, float], seed: int, scale: float, coverage
         world_mfg_va=doc["manufacturing_va"] / (doc["world_mfg_share"] / 100.0),
         tail_exponent=alpha,
         above_scale_va_growth=float(assume["above_scale_va_growth_2012"]),
+        industrial_ppi=float(assume["industrial_ppi_2012"]),
         entrant_row_weight=band_row_weight,
         entrant_floor_revenue=micro_floor if coverage == "all_enterprises" else params["band_floor_revenue"],
         capital_to_revenue=capital_by_industry / revenue_by_industry,

@@ -7,7 +7,7 @@
     scale = 1.0                       # default share of real firms simulated
     [parameters]                      # overrides of calibration/parameters.toml
     share_selection_strength = 2.5
-    [macro.gdp_nominal_growth]        # overrides of calibration/macro_baseline.toml
+    [macro.rest_real_growth]        # overrides of calibration/macro_baseline.toml
     "2026-2030" = 5.0
     [levers.digital_subsidy]          # policy levers of calibration/levers.toml
     start_year = 2024
@@ -26,7 +26,7 @@ from pathlib import Path
 from sim.calibration_data import check_scale
 from sim.errors import InputError, ScenarioError, read_toml
 from sim.levers import LeverSetting, parse_levers
-from sim.macro import GROWTH_PATHS, MacroPaths, build_macro, expand_years
+from sim.macro import GROWTH_PATHS, MacroPaths, allowed_range, build_macro, expand_years
 from sim.output import file_name_problem
 from sim.parameters import did_you_mean, validate_value
 
@@ -129,7 +129,7 @@ def _apply(path: Path, raw: dict, parent: Scenario | None) -> Scenario:
             raise ScenarioError(path, f"macro.{name}", f"unknown macro path{did_you_mean(name, GROWTH_PATHS)}; allowed: {', '.join(GROWTH_PATHS)}")
         if not isinstance(years, dict):
             raise ScenarioError(path, f"macro.{name}", 'must be a table of "YYYY" or "YYYY-YYYY" = % per year')
-        expand_years(years, path, f"macro.{name}")
+        expand_years(years, path, f"macro.{name}", allowed_range(name))
         macro.setdefault(name, {}).update(years)
 
     levers = parse_levers(raw.get("levers", {}), path, parent.levers if parent else None)

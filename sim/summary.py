@@ -11,6 +11,8 @@ SUMMARY_VARIABLES = (
     "manufacturing_va",
     "manufacturing_share_gdp",
     "above_scale_va_growth",
+    "industrial_ppi",
+    "capacity_utilization",
     "hightech_share",
     "equipment_share",
     "sei_share_gdp",

@@ -51,7 +51,11 @@ N_REGIONS = len(taxonomy.REGIONS)
 STATE_OWNED, SME = taxonomy.STATE_OWNED, taxonomy.SME
 RUNG_NONE, RUNG_SRDI, RUNG_LITTLE_GIANT, RUNG_CHAMPION = (taxonomy.RUNG_NONE, taxonomy.RUNG_SRDI, taxonomy.RUNG_LITTLE_GIANT,
                                                   taxonomy.RUNG_CHAMPION)
-N_MARKET_SUMS = 4  # employment, employment x productivity, R&D, revenue
+# The sums by market after the year (rows of firm_year's table): employment, employment x
+# productivity, R&D, revenue, capital, investment, carbon charges, value added, patent stock, energy use.
+MARKET_SUMS = ("employment", "technology", "rd", "revenue", "capital", "investment", "carbon_charges", "value_added",
+               "patent_stock", "energy")
+N_MARKET_SUMS = len(MARKET_SUMS)
 # Each chunk's row of the fiscal and market sums is padded by this many float64 (512 bytes), so that
 # no two chunks' sums share a cache line while two threads add to them.
 PADDING = 64
@@ -63,7 +67,7 @@ class YearInputs(NamedTuple):
     year: int
     wage: float  # national labour cost per worker, M RMB
     labour_cost_index: float  # wage over its 2012 level
-    price_index: float  # industrial producer prices, 2012 = 1
+    rd_trend_rate: float  # this year's rate of the R&D-propensity trend (sim.rules.trend)
     carbon_factor_change: float  # change of CO2 per tce this year (macro path)
     patent_yield: float  # invention patent applications per M RMB of R&D
     threshold_revenue: float  # "above designated size", M RMB
@@ -80,6 +84,7 @@ class YearArrays(NamedTuple):
     capital_to_revenue: np.ndarray  # by industry: desired capital per unit of revenue
     manufacturing: np.ndarray  # by industry: counts as manufacturing
     demand_growth: np.ndarray  # by market: last change of demand
+    va_price: np.ndarray  # by market: price of value added this year, 2012 = 1 (sim.rules.demand)
     wages: np.ndarray  # by row: labour cost per worker this year (sim.rules.market.update_market_at_wages)
     innovation_draws: np.ndarray  # tabulated quantiles of an innovation's log productivity change
 
@@ -97,6 +102,29 @@ class MarketFacts(NamedTuple):
     lightest: np.ndarray
     slot_weight: np.ndarray
     slot_productivity: np.ndarray  # last year's productivity of each slot's row
+
+
+class MarketSums(NamedTuple):
+    """Sums by market over the live firms after the year (M RMB, workers, patents)."""
+
+    employment: np.ndarray
+    technology: np.ndarray  # employment x productivity
+    rd: np.ndarray
+    revenue: np.ndarray
+    capital: np.ndarray
+    investment: np.ndarray
+    carbon_charges: np.ndarray
+    value_added: np.ndarray
+    patent_stock: np.ndarray
+    energy: np.ndarray  # tce
+
+    def productivity(self, fallback):
+        """Employment-weighted mean productivity by market (`fallback` where a market has no workers)."""
+        return np.divide(self.technology, self.employment, out=np.array(fallback, dtype=np.float64), where=self.employment > 0.0)
+
+    def rd_intensity(self):
+        """R&D over revenue by market (0 where a market has no revenue)."""
+        return np.divide(self.rd, self.revenue, out=np.zeros(self.revenue.size), where=self.revenue > 0.0)
 
 
 class RuleParams(NamedTuple):
@@ -161,11 +189,11 @@ def firm_rows(start, stop, chunk, f, y, arrays, facts, p, levers, fiscal, patent
         m, ind, cls, reg, rung, w = f.market_of[i], f.industry[i], f.firm_class[i], f.region[i], f.ladder_rung[i], f.weight[i]
 
         # production
-        va, workers = production.produce(f, i, arrays.va_ratio[ind], y.price_index)
+        va, workers = production.produce(f, i, arrays.va_ratio[ind], arrays.va_price[m])
 
         # innovation: R&D, its effective effort, imitation of a peer, innovation, hand-in-hand, patents
         deduction = lever(levers, RD_SUPERDEDUCTION, cls, reg, ind, rung)
-        rd = innovation.spend_on_rd(f, i, p.innovation, p.finance.corporate_tax_rate, deduction, pl.rd_user_cost_elasticity)
+        rd = innovation.spend_on_rd(f, i, y.rd_trend_rate, p.finance.corporate_tax_rate, deduction, pl.rd_user_cost_elasticity)
         reform = lever(levers, SOE_REFORM, cls, reg, ind, rung) if cls == STATE_OWNED else 0.0
         centres = lever(levers, INNOVATION_CENTERS, cls, reg, ind, rung)
         imitation_effort, innovation_effort = innovation.rd_effort(rd, cls == STATE_OWNED, p.innovation, reform,
@@ -231,7 +259,7 @@ def firm_rows(start, stop, chunk, f, y, arrays, facts, p, levers, fiscal, patent
         f.productivity[i] = a
 
         # energy
-        energy.use_energy(f, i, intensity, va, y.price_index, y.carbon_factor_change, carbon_price,
+        energy.use_energy(f, i, intensity, va, arrays.va_price[m], y.carbon_factor_change, carbon_price,
                           pl.carbon_abatement_response, p.energy)
 
         # ladder
@@ -256,6 +284,12 @@ def firm_rows(start, stop, chunk, f, y, arrays, facts, p, levers, fiscal, patent
         by_market[1, m] += w * f.employment[i] * f.productivity[i]
         by_market[2, m] += w * f.rd_spending[i]
         by_market[3, m] += w * f.revenue[i]
+        by_market[4, m] += w * f.capital[i]
+        by_market[5, m] += w * invest
+        by_market[6, m] += w * carbon_cost
+        by_market[7, m] += w * va
+        by_market[8, m] += w * f.patent_stock[i]
+        by_market[9, m] += w * f.energy_use[i]
     patents[chunk] = expected
 
 
@@ -265,9 +299,8 @@ def firm_year(f, year: YearInputs, arrays: YearArrays, params: RuleParams, lever
     place), in row chunks on `threads` threads. levers: the year's lever table
     (sim.levers.LeverSchedule.table); workspace: a sim.parallel.Workspace for the temporaries.
 
-    Returns (expected invention patent applications of above-scale firms, and by market: the
-    employment-weighted mean productivity after this year's gains, and R&D spending over revenue;
-    then the fiscal cost by lever in M RMB)."""
+    Returns (expected invention patent applications of above-scale firms, the sums by market after
+    the year (MarketSums), the fiscal cost by lever in M RMB)."""
     n = f.alive.size
     # The market sums (one pass in row order) on one thread while the others build the slot tables.
     market, slots = concurrently(lambda: market_inputs(f, n_markets, n_industries),
@@ -280,10 +313,8 @@ def firm_year(f, year: YearInputs, arrays: YearArrays, params: RuleParams, lever
     sums = partial_sums(n, N_MARKET_SUMS + padding_rows, n_markets)
     run_chunks(firm_rows, n, f, year, arrays, facts, params, levers, fiscal, patents, sums, threads=threads)
     fiscal = fiscal[:, :N_LEVERS]
-    workers, technology, rd, sales = sums[:, :N_MARKET_SUMS].sum(axis=0)
-    technology_by_market = np.divide(technology, workers, out=np.zeros(n_markets), where=workers > 0.0)
-    rd_by_market = np.divide(rd, sales, out=np.zeros(n_markets), where=sales > 0.0)
-    return float(patents.sum()), technology_by_market, rd_by_market, fiscal.sum(axis=0)
+    by_market = MarketSums(*sums[:, :N_MARKET_SUMS].sum(axis=0))
+    return float(patents.sum()), by_market, fiscal.sum(axis=0)
 
 
 def rules_compiled() -> bool:

@@ -17,7 +17,7 @@ BAD_SCENARIOS = {
     "circular_a.toml": "circular extends",
     "missing_extends.toml": "does not exist",
     "inverted_years.toml": "starts after it ends",
-    "unknown_macro.toml": "did you mean 'gdp_nominal_growth'",
+    "unknown_macro.toml": "did you mean 'rest_real_growth'",
     "unknown_key.toml": "unknown key",
     "no_such_scenario.toml": "no such scenario file",
 }

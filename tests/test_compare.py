@@ -37,7 +37,9 @@ def test_compare_prints_the_tables_and_writes_one_netcdf_with_a_scenario_dimensi
     printed = capsys.readouterr().out
     for text in ("Differences from 'baseline'", "2025", "2030", "2035", "[5%, 95%]", "sme_digital_stage_share[initial_exploration]",
                  "RMB of manufacturing value added per RMB of fiscal cost", "sei_share_gdp in 2025 at least 17 %",
-                 "industrial_co2 peak year", "new industrialization basically achieved by 2035"):
+                 "industrial_co2 peak year", "new industrialization basically achieved by 2035",
+                 "industrial_ppi", "capacity_utilization", "Lever responses against 'baseline'",
+                 "subsidy: digital_subsidy: labour productivity of industry (%)", "adopters' TFP +2-5%"):
         assert text in printed, text
     assert sorted(p.name for p in out.iterdir()) == [path.name]
     with xr.open_dataset(path) as dataset:
@@ -53,6 +55,10 @@ def test_compare_prints_the_tables_and_writes_one_netcdf_with_a_scenario_dimensi
                                         dataset[name].sel(scenario="baseline", drop=True))
         assert np.all(np.isnan(dataset["cost_effectiveness"].sel(scenario=["baseline", "same_as_baseline"])))
         assert np.all(np.isfinite(dataset["cost_effectiveness"].sel(scenario="subsidy")))
+        # the lever-response table is stored with the result: the subsidy's measures only, one value per run
+        assert dataset["lever_response"].dims == ("response", "run")
+        assert all(str(label).startswith("subsidy: digital_subsidy: ") for label in dataset["response"].values)
+        assert np.all(np.isfinite(dataset["lever_response"]))
         first_stage = dataset["sme_digital_stage_share"].sel(digital_stage="initial_exploration", year=2030)
         assert np.all(first_stage.sel(scenario="subsidy") < first_stage.sel(scenario="baseline"))
 

@@ -167,12 +167,12 @@ def test_sweep_files_with_non_finite_or_open_bound_values_are_refused_before_any
 # ---------------------------------------------------------------- 7g. macro year keys
 @pytest.mark.parametrize("key", ["2026-", " 2026", "+2026", "2_026", "2026-2030-", "2026 - 2030", "\u0662\u0660\u0662\u0666"])
 def test_macro_year_keys_must_be_plain_digits(capsys, tmp_path, key):
-    path = scenario_file(tmp_path, f'[macro.gdp_nominal_growth]\n"{key}" = 5.0\n')
-    refused(capsys, "check", path, names=f"macro.gdp_nominal_growth.{key}", says="must be YYYY or YYYY-YYYY (digits only)")
+    path = scenario_file(tmp_path, f'[macro.rest_real_growth]\n"{key}" = 5.0\n')
+    refused(capsys, "check", path, names=f"macro.rest_real_growth.{key}", says="must be YYYY or YYYY-YYYY (digits only)")
 
 
 def test_plain_macro_year_keys_still_work(capsys, tmp_path):
-    path = scenario_file(tmp_path, '[macro.gdp_nominal_growth]\n"2026" = 5.0\n"2027-2030" = 4.5\n')
+    path = scenario_file(tmp_path, '[macro.rest_real_growth]\n"2026" = 5.0\n"2027-2030" = 4.5\n')
     assert sim_here(capsys, "check", path)[0] == 0
 
 

@@ -110,21 +110,29 @@ def test_compiled_rules_are_cached_per_version_of_the_sources(tmp_path):
     assert sim._compiled_cache_dir(tmp_path) != before
 
 
-def test_first_year_exports_move_with_world_demand_only():
-    """Nothing is known of productivity growth before 2012, so in 2013 China's share of each market's
-    world demand stays put (before the fix, wage growth alone raised unit labour cost by 11.5% and cut
-    2013 exports by an eighth); from 2014 on relative unit labour cost moves it."""
+def test_first_year_prices_move_with_world_input_prices_only():
+    """Nothing is known of productivity growth before 2012, and prices are set on last year's wage,
+    so in 2013 every market's value-added price stays at 1 (before the fix, wage growth alone raised
+    unit labour cost by 11.5% and cut 2013 exports by an eighth): output prices move with world input
+    prices at the intermediate share, China's export shares by exactly what that relative price
+    asks. From 2014 on markets' prices move apart with their productivity."""
     from sim.macro import build_macro
     from sim.model import IndustryModel
     from sim.parameters import resolve
+    from sim.rules import trade
 
-    macro = build_macro()
-    model = IndustryModel(resolve(), macro, seed=1, scale=0.005)
-    exports_2012 = model.export_demand.copy()
+    macro, params = build_macro(), resolve()
+    model = IndustryModel(params, macro, seed=1, scale=0.005)
+    exports_2012, world_2012 = model.export_demand.copy(), model.world_export_demand.copy()
     model.step()
-    np.testing.assert_allclose(model.export_demand, exports_2012 * (1.0 + macro.rate("world_demand_growth", 2013)), rtol=1e-9)
-    exports_2013 = model.export_demand.copy()
+    np.testing.assert_array_equal(model.va_price, np.ones(model.n_markets))
+    va_ratio = model.va_ratio[model.market_industry]
+    world_inputs = 1.0 + macro.rate("world_price_growth", 2013)
+    np.testing.assert_allclose(model.output_price, world_inputs ** (1.0 - va_ratio), rtol=1e-12)
+    target = trade.target_log_odds(trade.log_odds_of(exports_2012, world_2012), model.output_price / world_inputs,
+                                   np.ones(model.n_markets), params["export_price_elasticity"], params["export_technology_elasticity"])
+    expected, _ = trade.exports_from_share(exports_2012, world_2012, target, params["export_adjustment_rate"],
+                                           macro.rate("world_demand_growth", 2013))
+    np.testing.assert_allclose(model.export_demand, expected, rtol=1e-12)
     model.step()
-    exporting = exports_2013 > 0
-    share_change = model.export_demand[exporting] / (exports_2013[exporting] * (1.0 + macro.rate("world_demand_growth", 2014)))
-    assert np.ptp(share_change) > 1e-3  # markets' shares now move apart
+    assert np.ptp(model.va_price) > 1e-3  # markets' prices now move apart

@@ -157,6 +157,25 @@ def test_shares_of_scenario_totals_stay_below_100_percent_at_corners_of_the_boun
         assert 0.0 < max(record[share] for record in model.records) < 100.0, share
 
 
+# Corners of the macro paths a scenario may set (calibration/macro_baseline.toml `allowed`), from 2023:
+# GDP is the rest of the economy plus industry (sim/rules/demand.py), so a collapsing or booming rest
+# of the economy moves industry's share of GDP but can never push it past 100% (before the closure,
+# GDP growth of -20% a year from 2023 gave manufacturing 365% of GDP).
+@pytest.mark.parametrize("paths", [
+    {"rest_real_growth": -20.0, "rest_deflator": -10.0},
+    {"rest_real_growth": -20.0, "rest_deflator": 20.0},
+    {"rest_real_growth": 20.0, "rest_deflator": 20.0, "wage_growth": -10.0},
+    {"rest_real_growth": 20.0, "rest_deflator": -10.0, "world_demand_growth": 40.0},
+])
+def test_shares_of_gdp_stay_below_100_percent_at_corners_of_the_macro_paths(paths):
+    macro = build_macro({name: {"2023-2035": value} for name, value in paths.items()})
+    model = IndustryModel(resolve(), macro, seed=1, scale=0.005)
+    model.run_to_end()
+    for share in SHARES_OF_SCENARIO_TOTALS:
+        assert 0.0 < min(record[share] for record in model.records), share
+        assert max(record[share] for record in model.records) < 100.0, share
+
+
 # ----------------------------------------------------------------------------- (b) the parser
 NOISE = st.text(max_size=10)  # any characters, control characters included
 NAMES = (*TOP_LEVEL_KEYS, *UNCERTAIN, *LEVERS, *FIELDS, *TARGET_DIMS, *GROWTH_PATHS, *taxonomy.REGIONS,

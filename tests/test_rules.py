@@ -80,19 +80,6 @@ def test_shock_sd_scales_with_size_exponent():
     assert market.shock_sd(2000.0, 0.1, 0.2, 20.0) == pytest.approx(0.1 * 100 ** -0.2)
 
 
-def test_domestic_value_added_grows_at_the_elasticity_while_small_and_never_passes_gdp():
-    # a tiny market grows as GDP ** elasticity; markets with elasticity 1 keep their share of GDP
-    tiny = market.domestic_value_added(np.array([1e-6, 1e-6]), 1.0, 1.1, np.array([2.0, 1.0]))
-    assert tiny == pytest.approx([1e-6 * 1.21, 1e-6 * 1.1], rel=1e-5)
-    assert market.domestic_value_added(np.array([0.3, 0.2]), 1.0, 1.5, np.ones(2)) == pytest.approx([0.45, 0.3])
-    # elastic demand saturates: the markets together stay below GDP however long GDP grows
-    value, gdp = np.array([0.3, 0.2]), 1.0
-    for _ in range(200):
-        value = market.domestic_value_added(value, gdp, gdp * 1.1, np.array([2.5, 1.5]))
-        gdp *= 1.1
-    assert 0.99 < value.sum() / gdp < 1.0
-
-
 def test_firm_wage_and_competitiveness():
     assert market.firm_wage(4.0, 1.0, 0.05, 0.5) == pytest.approx(0.1)
     assert market.competitiveness(2.0, 0.0, 10.0, 0.1, 0.0, 0.3) == pytest.approx(-math.log(0.05))
@@ -158,7 +145,7 @@ def test_production_value_added_and_employment():
 
 def test_capital_per_unit_of_value_added_stays_as_the_value_added_ratio_moves():
     base, va_2012 = np.array([1.2, 0.8]), np.array([0.2, 0.25])
-    va = production.value_added_ratios(va_2012, 0.02, 10)
+    va = production.value_added_ratios(va_2012, 0.02, 10, 8.0)
     per_revenue = production.capital_to_revenue_ratios(base, va, va_2012)
     assert per_revenue / va == pytest.approx(base / va_2012)
     assert np.all(per_revenue > base)  # a rising value-added ratio needs more capital per unit of revenue
@@ -405,23 +392,29 @@ def test_export_shares_do_not_depend_on_last_years_factors():
     assert np.array_equal(trade.export_shares(propensity, revenue, weight, market, demand), expected)
 
 
-def test_export_odds_fall_with_relative_unit_labour_cost():
-    assert trade.export_odds_factor(0.0, np.array([0.0, 0.1]), 1.0) == pytest.approx([1.0, 1 / 1.1])
-    assert trade.export_odds_factor(0.1, np.array([0.1]), 2.0, 0.21, 0.5) == pytest.approx([1.1])
+def test_export_target_odds_fall_with_relative_price_and_rise_with_technology():
+    base = np.log(np.array([0.1, 0.1]))
+    target = trade.target_log_odds(base, np.array([1.0, 1.1]), np.array([1.0, 1.0]), 2.0, 0.5)
+    assert target == pytest.approx([math.log(0.1), math.log(0.1) - 2.0 * math.log(1.1)])
+    assert trade.target_log_odds(base, np.ones(2), np.array([4.0, 1.0]), 2.0, 0.5)[0] == pytest.approx(math.log(0.1) + 0.5 * math.log(4.0))
 
 
-def test_exports_are_a_ces_share_of_world_demand():
+def test_exports_are_a_ces_share_of_world_demand_closing_part_of_the_gap_each_year():
     world = np.array([100.0, 100.0, 0.0])
-    # a small share moves like constant-elasticity export demand: odds x 2 ~ exports x 2
-    exports, new_world = trade.exports_from_share(np.array([0.1, 50.0, 0.0]), world, np.array([2.0, 2.0, 2.0]), 0.05)
+    # at its target the share stays; the world demand grows
+    exports = np.array([20.0, 50.0, 0.0])
+    held = trade.log_odds_of(exports, world)
+    same, new_world = trade.exports_from_share(exports, world, held, 0.5, 0.05)
     assert new_world == pytest.approx([105.0, 105.0, 0.0])
-    assert exports[0] == pytest.approx(0.2 * 1.05, rel=1e-3)
-    assert exports[1] == pytest.approx(105.0 * 2 / 3)  # share 1/2, odds 1 -> 2, share 2/3
-    assert exports[2] == 0.0
+    assert same == pytest.approx([21.0, 52.5, 0.0])
+    # half the gap in log odds closes in a year: share 1/2 (odds 1) toward odds 4 -> odds 2, share 2/3
+    moved, _ = trade.exports_from_share(exports, world, held + np.log(4.0), 0.5, 0.0)
+    assert moved[1] == pytest.approx(100.0 * 2 / 3)
+    assert moved[2] == 0.0
     # however competitive, exports never pass world demand
     exports, world = np.array([50.0]), np.array([100.0])
     for _ in range(100):
-        exports, world = trade.exports_from_share(exports, world, np.array([3.0]), 0.0)
+        exports, world = trade.exports_from_share(exports, world, np.array([30.0]), 1.0, 0.0)
     assert 99.0 < exports[0] <= world[0]
 
 

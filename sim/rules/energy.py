@@ -45,9 +45,10 @@ def carbon_cost(energy_use_, carbon_intensity_, carbon_price):
 
 
 @njit(cache=True)
-def energy_use(intensity, value_added_, price_index):
-    """Energy use (tce): intensity times real value added."""
-    return intensity * value_added_ / price_index
+def energy_use(intensity, value_added_, va_price):
+    """Energy use (tce): intensity times real value added (value added over the market's value-added
+    price, 2012 = 1)."""
+    return intensity * value_added_ / va_price
 
 
 @njit(cache=True)
@@ -57,7 +58,7 @@ def carbon_intensity(intensity, factor_change):
 
 
 @njit(cache=True, inline="always")
-def use_energy(f, i, intensity, value_added_, price_index, factor_change, carbon_price, abatement_response, p):
+def use_energy(f, i, intensity, value_added_, va_price, factor_change, carbon_price, abatement_response, p):
     """Row i's energy of the year, written: `intensity` (after this year's digital and vintage
     gains) moved by the efficiency trend and, under a carbon price, abated further; carbon per tce
     on its path; energy use from real value added."""
@@ -66,7 +67,7 @@ def use_energy(f, i, intensity, value_added_, price_index, factor_change, carbon
         intensity = carbon_abatement(intensity, carbon_price, abatement_response)
     f.energy_intensity[i] = intensity
     f.carbon_intensity[i] = carbon_intensity(f.carbon_intensity[i], factor_change)
-    f.energy_use[i] = energy_use(intensity, value_added_, price_index)
+    f.energy_use[i] = energy_use(intensity, value_added_, va_price)
 
 
 @njit(cache=True, inline="always")

@@ -73,7 +73,8 @@ class EntryMarket(NamedTuple):
     demand: np.ndarray  # by market, M RMB
     va_ratio: np.ndarray  # by industry
     capital_to_revenue: np.ndarray  # by industry
-    price_index: float
+    price_index: float  # industrial producer prices, 2012 = 1: the entry floor in this year's prices
+    va_price: np.ndarray  # by market: price of value added, 2012 = 1 (sim.rules.demand)
 
 
 @njit(cache=True)
@@ -311,10 +312,10 @@ def place_entrant_rows(start, stop, chunk, f, entrants, terms, economy, entered)
         va = value_added(sales, economy.va_ratio[ind])
         f.value_added[r] = va
         f.previous_value_added[r] = 0.0
-        f.employment[r] = employment(va, np.float64(f.productivity[r]), price_index)
+        f.employment[r] = employment(va, np.float64(f.productivity[r]), economy.va_price[m])
         f.rd_spending[r] = rd_spending_of(np.float64(f.rd_propensity[r]), sales)
         f.patent_stock[r] = 0.0
-        f.energy_use[r] = energy_use(np.float64(f.energy_intensity[r]), va, price_index)
+        f.energy_use[r] = energy_use(np.float64(f.energy_intensity[r]), va, economy.va_price[m])
         f.export_share[r] = 0.0
         f.capital[r] = economy.capital_to_revenue[ind] * sales
         f.cash[r] = terms.cash_to_revenue * sales

@@ -108,11 +108,11 @@ def superdeduction_propensity(propensity, tax_rate, extra_deduction, elasticity)
 
 
 @njit(cache=True, inline="always")
-def spend_on_rd(f, i, p, tax_rate, deduction, user_cost_elasticity):
+def spend_on_rd(f, i, trend_rate, tax_rate, deduction, user_cost_elasticity):
     """Row i's R&D of the year (written with its propensity; returned, M RMB): its propensity moved
-    by the trend times revenue; under a super-deduction (`deduction`, the extra share of R&D
+    by the trend (this year's rate of rd_propensity_trend: sim.rules.trend) times revenue; under a super-deduction (`deduction`, the extra share of R&D
     deducted) the firm keeps its own propensity and spends more this year (superdeduction_propensity)."""
-    propensity = rd_propensity(f.rd_propensity[i], p.rd_propensity_trend)
+    propensity = rd_propensity(f.rd_propensity[i], trend_rate)
     f.rd_propensity[i] = propensity
     if deduction != 0.0:
         rd = rd_spending_of(superdeduction_propensity(propensity, tax_rate, deduction, user_cost_elasticity), f.revenue[i])

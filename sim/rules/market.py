@@ -1,9 +1,8 @@
-"""Demand and market shares: nominal demand per market, replicator dynamics of shares.
+"""Market shares: replicator dynamics of the firms' shares of their market's demand.
 
-A market is an industry x segment (conventional / strategic-emerging). Demand is domestic plus
-export demand (see sim.rules.trade). Domestic demand is for value added: a logit share of nominal
-GDP whose odds grow at the market's income elasticity less one, so industry never outgrows GDP;
-the market's revenue is that value added over its value-added ratio (input-output consistency: a
+A market is an industry x segment (conventional / strategic-emerging). Its demand (revenue, M RMB)
+is domestic plus export demand, from prices and volumes (sim.rules.demand, sim.rules.trade): the
+domestic part is demand for value added over the value-added ratio (input-output consistency: a
 higher value-added ratio means less intermediate demand for the same final demand). Shares move
 by replicator dynamics toward the firms whose competitiveness improved most (Dosi, Fagiolo and
 Roventini 2010, K+S), damped by the firm's market power:
@@ -36,28 +35,16 @@ from sim.processes import Process, parameter_tuple
 
 PROCESS = Process(
     name="market",
-    description="Demand by market and replicator dynamics of market shares; revenue = share x demand.",
+    description="Replicator dynamics of market shares; revenue = share x the market's demand.",
     reads=("productivity", "patent_stock", "revenue", "market_share", "competitiveness", "market_of", "wage_factor", "weight",
            "alive"),
     writes=("market_share", "competitiveness", "revenue"),
     parameters=("share_selection_strength", "quality_weight", "demand_shock_sd", "shock_size_exponent",
-                "shock_reference_revenue", "markup", "wage_productivity_elasticity", "domestic_demand_elasticity_scale",
-                "emerging_elasticity_premium"),
+                "shock_reference_revenue", "markup", "wage_productivity_elasticity"),
 )
 Params = parameter_tuple(PROCESS, __name__)
 DRAW_DEMAND_SHOCK = draw_number("market", "demand_shock")
 MAX_LOG_STEP = 2.0  # a firm's share can change at most e^2 (about 7x) in a year: keeps outliers from exploding
-
-
-def domestic_value_added(previous, gdp_before: float, gdp_now: float, elasticity: np.ndarray) -> np.ndarray:
-    """Domestic demand for each market's value added this year (M RMB), from last year's: the markets
-    and the rest of the economy share GDP as a multinomial logit whose odds against the rest move
-    with (GDP growth) ** (income elasticity - 1). A market with elasticity e grows about as GDP ** e
-    while industry's share of GDP is small, and together the markets can never pass GDP: demand
-    saturates, as Engel's law and the structural-change literature describe (Kongsamut, Rebelo and
-    Xie 2001). GDP in the units of `previous`."""
-    odds = previous / (gdp_before - previous.sum()) * (gdp_now / gdp_before) ** (elasticity - 1.0)
-    return gdp_now * odds / (1.0 + odds.sum())
 
 
 @njit(cache=True)

@@ -1,8 +1,10 @@
 """Production: value added from revenue, employment from productivity.
 
 Value added is revenue times the industry's value-added ratio (input-output share, an assumption
-in calibration/industries.toml), which moves with a common trend (upgrading; value_added_ratio_trend). Labour productivity is real value added per worker, so
-employment = (value added / price index) / productivity.
+in calibration/industries.toml), which moves with a common catch-up trend (upgrading;
+value_added_ratio_trend, calibrated on 2012-2022 and halving every trend_half_life years:
+sim.rules.trend). Labour productivity is real value added per worker, so employment = (value added
+/ the market's value-added price) / productivity (the price from sim.rules.demand).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from sim.processes import Process, parameter_tuple
+from sim.rules.trend import cumulative_factor
 
 PROCESS = Process(
     name="production",
@@ -30,9 +33,10 @@ def value_added(revenue, va_ratio):
 
 
 @njit(cache=True)
-def employment(value_added_, productivity, price_index):
-    """Workers: real value added over labour productivity (M RMB of 2012 per person)."""
-    return value_added_ / price_index / productivity
+def employment(value_added_, productivity, va_price):
+    """Workers: real value added (value added over the market's value-added price, 2012 = 1) over
+    labour productivity (M RMB of 2012 per person)."""
+    return value_added_ / va_price / productivity
 
 
 @njit(cache=True)
@@ -43,20 +47,21 @@ def wage_bill(workers, wage_per_worker):
 
 
 @njit(cache=True, inline="always")
-def produce(f, i, va_ratio, price_index):
+def produce(f, i, va_ratio, va_price):
     """Row i's year of production: last year's value added kept, this year's value added and
     employment written; returns them (float64, as the later rules use them)."""
     f.previous_value_added[i] = f.value_added[i]
     va = value_added(f.revenue[i], va_ratio)
     f.value_added[i] = va
-    workers = employment(va, f.productivity[i], price_index)
+    workers = employment(va, f.productivity[i], va_price)
     f.employment[i] = workers
     return va, workers
 
 
-def value_added_ratios(base: np.ndarray, trend: float, years_since_2012: int) -> np.ndarray:
-    """The industries' value-added ratios of a year: the 2012 ratios moved by the trend, capped."""
-    return np.minimum(base * (1.0 + trend) ** years_since_2012, MAX_VALUE_ADDED_RATIO)
+def value_added_ratios(base: np.ndarray, trend: float, years_since_2012: int, half_life: float) -> np.ndarray:
+    """The industries' value-added ratios of a year: the 2012 ratios moved by the trend (its 2013 rate,
+    halving every `half_life` years: sim.rules.trend), capped."""
+    return np.minimum(base * cumulative_factor(trend, years_since_2012, half_life), MAX_VALUE_ADDED_RATIO)
 
 
 def capital_to_revenue_ratios(base: np.ndarray, va_ratio: np.ndarray, va_ratio_2012: np.ndarray) -> np.ndarray:
