@@ -251,7 +251,7 @@ class ReferenceModel(mesa.Model):
         self.demand_growth = source.demand_growth.tolist()
         self.market_productivity = [a.copy() for a in source.market_productivity]
         # the demand closure's 2012 state (sim.model.start_markets), which open_markets and close_markets carry on
-        for name in ("wage_2012", "demand_params", "income_elasticity", "market_productivity_2012", "capital_by_market",
+        for name in ("wage_2012", "demand_params", "market_productivity_2012", "capital_by_market",
                      "capital_need_2012", "utilization", "carbon_share", "va_price", "output_price", "world_price",
                      "export_log_odds_2012", "patents_per_revenue_2012", "patents_per_revenue", "economy", "investment"):
             setattr(self, name, getattr(source, name))

@@ -80,7 +80,9 @@ def next_demand(model, year: int, export_shock=None) -> Demand:
         capacity = np.full(model.n_markets, np.inf)
     else:
         capacity = demand.full_capacity(model.capital_by_market, capital_need(model), dp.normal_utilization)
-    closed = demand.close(model.economy, va_price, rest, rest_real, shocked, va_ratio, capacity, model.income_elasticity, dp)
+    premium = trend.rate_in(1.0, year - FIRST_YEAR, p["trend_half_life"])  # the emerging premium's catch-up, halving
+    elasticity = demand.income_elasticities(model.market_elasticity_base, model.market_emerging, dp, premium)
+    closed = demand.close(model.economy, va_price, rest, rest_real, shocked, va_ratio, capacity, elasticity, dp)
     economy = closed.economy
     return Demand(closed.served * economy.domestic_value_added / va_ratio, closed.served * shocked, exports, world, economy,
                   va_price, output_price, world_price)
@@ -98,7 +100,6 @@ def start_markets(model, sums, macro) -> None:
     at 1, each market at normal utilisation (its 2012 capital per unit of revenue is the one it
     needs), GDP from the macro input, the rest of the economy what industry leaves of it."""
     n, mi = model.n_markets, model.market_industry
-    model.income_elasticity = demand.income_elasticities(model.market_elasticity_base, model.market_emerging, model.demand_params)
     model.market_productivity_2012 = model.market_productivity[-1]
     model.capital_by_market = sums[5]
     model.capital_need_2012 = np.divide(sums[5], sums[0], out=model.capital_to_revenue_2012[mi].copy(), where=sums[0] > 0)

@@ -130,3 +130,12 @@ def test_a_closure_that_feeds_on_itself_is_refused_by_name():
     before = Economy(np.array([90.0]), np.ones(1), 100.0, 100.0, 10.0, 10.0)
     with pytest.raises(demand.ClosureDivergence, match="did not converge"):
         demand.close(before, np.ones(1), 10.5, 10.5, np.zeros(1), np.ones(1), np.full(1, np.inf), np.array([4.0]), params())
+
+
+def test_the_emerging_premium_is_a_catch_up_that_halves_with_the_trends():
+    p = Params(domestic_demand_elasticity_scale=0.8, emerging_elasticity_premium=1.5, domestic_price_elasticity=0.5,
+               markup_utilization_elasticity=2.0, normal_utilization=0.8)
+    base, emerging = np.array([1.0, 1.0]), np.array([False, True])
+    assert demand.income_elasticities(base, emerging, p) == pytest.approx([0.8, 2.3])
+    half = trend.rate_in(1.0, 9, 8.0)  # 2021: eight years after 2013
+    assert demand.income_elasticities(base, emerging, p, half) == pytest.approx([0.8, 0.8 + 0.75])

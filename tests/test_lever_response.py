@@ -32,6 +32,8 @@ def comparison(rd_factor=1.0, investment_factor=1.0):
     data = {
         "rd_spend_mfg": (("scenario", "run", "year"), np.stack([base_rd, base_rd * np.where(after, rd_factor, 1.0)])),
         "investment_by_industry": (("scenario", "run", "year", "industry"), np.stack([base_investment, policy_investment])),
+        "real_va_by_industry": (("scenario", "run", "year", "industry"), np.stack([base_investment, base_investment])),
+        "energy_by_industry": (("scenario", "run", "year", "industry"), np.stack([base_investment, base_investment])),
         "industrial_va_real": (("scenario", "run", "year"), np.stack([level, level * 1.01])),
         "labour_productivity": (("scenario", "run", "year"), np.stack([level, level])),
     }
@@ -77,3 +79,12 @@ def test_the_table_is_stored_and_printed_from_the_result():
     elasticity = math.log(1.2) / -math.log(rd_user_cost_ratio(0.25, 0.5))
     assert f"{elasticity:+.3g}" in text
     assert lever_response.table(comparison()) == ""  # no lever responses: no table
+
+
+def test_a_measure_another_lever_would_mix_into_is_read_only_when_its_lever_acts_alone():
+    dataset = comparison(rd_factor=1.2)
+    both = scenario("policy", rd_superdeduction=LeverSetting("rd_superdeduction", 0.5, 2024, 2035),
+                    carbon_constraint=LeverSetting("carbon_constraint", 100.0, 2025, 2035))
+    names = {row.measure.name for row in lever_response.responses(dataset, [scenario("base"), both], {"corporate_tax_rate": 0.25},
+                                                                   N_INDUSTRIES)}
+    assert "real industrial value added" not in names and "R&D elasticity to its user cost" not in names

@@ -75,10 +75,12 @@ class Economy(NamedTuple):
     rest_real: float  # the same in 2012 prices
 
 
-def income_elasticities(base: np.ndarray, emerging: np.ndarray, p) -> np.ndarray:
+def income_elasticities(base: np.ndarray, emerging: np.ndarray, p, premium_factor: float = 1.0) -> np.ndarray:
     """Each market's real income elasticity: the industry's base elasticity (calibration/industries.toml)
-    times the common scale, plus the premium of the strategic-emerging segment."""
-    return p.domestic_demand_elasticity_scale * base + p.emerging_elasticity_premium * emerging
+    times the common scale, plus the premium of the strategic-emerging segment times `premium_factor`
+    (the new products' catch-up: emerging_elasticity_premium is its 2013 level, and it halves every
+    trend_half_life years, sim.rules.trend, so the segment's demand converges to its industry's)."""
+    return p.domestic_demand_elasticity_scale * base + p.emerging_elasticity_premium * premium_factor * emerging
 
 
 def utilization(revenue, capital, capital_to_revenue, normal):

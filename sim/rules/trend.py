@@ -1,8 +1,9 @@
 """Catch-up trends that slow down: the calibrated 2012-2022 trends converge instead of running to 2035.
 
-Two quantities carry a trend that the firm rules do not explain: the firms' R&D share of revenue
-(rd_propensity_trend, sim.rules.innovation) and the industries' value added per unit of revenue
-(value_added_ratio_trend, sim.rules.production). Each is calibrated on 2012-2022 as its 2013 rate;
+Three quantities carry a trend that the firm rules do not explain: the firms' R&D share of revenue
+(rd_propensity_trend, sim.rules.innovation), the industries' value added per unit of revenue
+(value_added_ratio_trend, sim.rules.production) and the strategic-emerging segments' extra income
+elasticity (emerging_elasticity_premium, sim.rules.demand). Each is calibrated on 2012-2022 as its 2013 rate;
 the rate halves every `trend_half_life` years (catch-up slows as the gap to the frontier closes,
 the convergence reading of Gerschenkron and of Barro and Sala-i-Martin), so the trend's cumulative
 effect is bounded: at most rate x half-life / ln 2 in log terms, whatever the horizon.
