@@ -48,7 +48,7 @@ class Demand(NamedTuple):
     world_price: float
 
 
-def next_demand(model, year: int, export_shock=None) -> Demand:
+def next_demand(model, year: int, capacity, export_shock=None) -> Demand:
     """This year's prices and demand by market, from last year's state (sim.rules.demand, sim.rules.trade):
       1. prices: the value-added price from last year's wage (prices are set on the year's costs as
          known when it starts), this year's productivity of the market, its markup
@@ -57,7 +57,7 @@ def next_demand(model, year: int, export_shock=None) -> Demand:
       2. exports: China's share of world demand closes part of its gap to the share its relative
          price and technology level call for; `export_shock` (by market) scales them (trade_shock);
       3. domestic demand for value added and GDP, solved together with the rest of the economy, and
-         what each market's capacity serves of its demand (the rest is imported).
+         what each market's `capacity` (revenue at full utilisation) serves of its demand (the rest is imported).
     `model` supplies last year's state (IndustryModel, or the Mesa reference)."""
     p, dp, macro = model.params, model.demand_params, model.macro
     va_ratio = model.va_ratio[model.market_industry]
@@ -76,10 +76,6 @@ def next_demand(model, year: int, export_shock=None) -> Demand:
     rest_real_growth = 1.0 + macro.rate("rest_real_growth", year)
     rest = model.economy.rest * rest_real_growth * (1.0 + macro.rate("rest_deflator", year))
     rest_real = model.economy.rest_real * rest_real_growth
-    if year == FIRST_YEAR + 1:  # the 2012 state holds the capacity the 2013 demand needs at normal utilisation
-        capacity = np.full(model.n_markets, np.inf)
-    else:
-        capacity = demand.full_capacity(model.capital_by_market, capital_need(model), dp.normal_utilization)
     premium = trend.rate_in(1.0, year - FIRST_YEAR, p["trend_half_life"])  # the emerging premium's catch-up, halving
     elasticity = demand.income_elasticities(model.market_elasticity_base, model.market_emerging, dp, premium)
     closed = demand.close(model.economy, va_price, rest, rest_real, shocked, va_ratio, capacity, elasticity, dp)
@@ -150,11 +146,16 @@ def open_markets(model, year: int, shock=None) -> OpenedYear:
     demand (next_demand), served up to each market's capacity (demand beyond it is imported); the
     producer-price index moves by the revenue-weighted change of the output prices. Sets the
     model's demand, demand growth, prices and export path."""
-    year_demand = next_demand(model, year, shock)
     need = capital_need(model)
-    served = year_demand.domestic + year_demand.exports
     n = model.n_markets
-    if year == FIRST_YEAR + 1:  # the 2012 state holds the capacity the 2013 demand needs at normal utilisation
+    # The 2012 state holds no growth provision: its capital is taken as the capacity the 2013 demand
+    # needs at normal utilisation (no limit in the closure, then the capital that serves it).
+    first_year = year == FIRST_YEAR + 1
+    capacity = np.full(n, np.inf) if first_year else demand.full_capacity(model.capital_by_market, need,
+                                                                          model.demand_params.normal_utilization)
+    year_demand = next_demand(model, year, capacity, shock)
+    served = year_demand.domestic + year_demand.exports
+    if first_year:
         model.capital_by_market = model.capital_by_market * np.divide(served, model.demand, out=np.ones(n), where=model.demand > 0)
     ppi = demand.price_index_change(year_demand.output_price / model.output_price, model.demand)
     model.price_index *= ppi
