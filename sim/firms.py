@@ -18,6 +18,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from sim.allocator import release_freed_memory
 from sim.memory import touch_pages
 
 # name: (dtype, unit, description). The only place the per-row state is declared: the firm's own
@@ -110,11 +111,14 @@ class Firms:
         """Columns of `rows` rows; rows new to them are dead rows."""
         if rows > self.reserved:  # one column at a time, so that old buffers are freed as new ones are made
             reserved = max(rows, self.reserved + self.reserved // 4)
-            for name, column in list(self._buffers.items()):
+            for name in list(self._buffers):
+                column = self._buffers[name]
                 grown = np.zeros(reserved, dtype=column.dtype)
                 grown[:self._rows] = column[:self._rows]
                 self._buffers[name] = grown
+                setattr(self, name, grown[:self._rows])  # the attribute's view held the old buffer too
                 del column, grown
+                release_freed_memory()  # the replaced column's pages go back before the next is made
         for name in self._buffers:
             column = self._buffers[name]
             touch_pages(column[self._rows:rows])

@@ -22,7 +22,7 @@ from sim import levers as lever_module
 from sim.levers import INNOVATION_CENTERS, N_LEVERS, REGIONAL_TRANSFER, RELOCATION, TRADE_SHOCK, LeverSchedule
 from sim.parallel import Workspace, concurrently, default_threads, run_chunks
 from sim.macro import FIRST_YEAR, LAST_YEAR, MacroPaths
-from sim.memory import keep_freed_memory
+from sim.allocator import keep_freed_memory
 from sim.population import build_population
 from sim.randomness import stream, stream_key
 from sim.rules import (demand, digital, energy, entry_exit, finance, innovation, ladder, location, market, parameters_for, production,
@@ -246,7 +246,7 @@ class IndustryModel(mesa.Model):
     def __init__(self, params: dict[str, float], macro: MacroPaths, seed: int, scale: float, levers=None,
                  threads: int | None = None, coverage: str = "industrial"):
         super().__init__(rng=seed)
-        keep_freed_memory()  # a pass's freed temporaries serve the next pass (sim.memory)
+        keep_freed_memory()  # a pass's freed temporaries serve the next pass (sim.allocator)
         self.threads = default_threads() if threads is None else int(threads)  # results do not depend on it
         self.seed = int(seed)
         self.params = params

@@ -20,6 +20,7 @@ from functools import cache
 
 import numpy as np
 
+from sim.allocator import release_freed_memory
 from sim.errors import InputError
 
 CHUNK_ROWS = 1 << 15  # 32,768 rows: a few MB of columns per chunk, many chunks to balance two cores
@@ -108,7 +109,11 @@ class Workspace:
         """A buffer of `size` elements of `dtype` (its contents undefined)."""
         held = self._arrays.get(name)
         if held is None or held.dtype != np.dtype(dtype) or held.size < size:
-            held = self._arrays[name] = np.empty(max(size, int(1.25 * held.size) if held is not None else size), dtype=dtype)
+            grown = max(size, int(1.25 * held.size) if held is not None else size)
+            if held is not None:  # the buffer it replaces goes back to the system first (sim.allocator)
+                del self._arrays[name], held
+                release_freed_memory()
+            held = self._arrays[name] = np.empty(grown, dtype=dtype)
         return held[:size]
 
 
