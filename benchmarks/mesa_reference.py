@@ -54,7 +54,7 @@ from sim import taxonomy
 from sim.errors import ModelDivergence
 from sim.firms import FIRM_STATE
 from sim.macro import FIRST_YEAR, LAST_YEAR, build_macro
-from sim.model import MAX_ENTRY_MULTIPLE, N_SEGMENTS, IndustryModel, close_markets, open_markets
+from sim.model import MAX_ENTRY_MULTIPLE, N_SEGMENTS, IndustryModel, close_markets, next_rd_returns, open_markets
 from sim.year import MarketSums
 from sim.parameters import resolve
 from sim.randomness import uniform
@@ -104,6 +104,7 @@ log_share_step, market_power_damping = plain(market.log_share_step), plain(marke
 upgrade_cost, upgrade_probability = plain(digital.upgrade_cost), plain(digital.upgrade_probability)
 peer_share_table = plain(digital.peer_share_table)
 credit_room, finance_year, embodied_gain = plain(finance.credit_room), plain(finance.finance_year), plain(finance.embodied_gain)
+internal_funds = plain(finance.internal_funds)
 net_worth, exits = plain(finance.net_worth), plain(entry_exit.exits)
 receivable_days_of = plain(finance.receivable_days_of)
 energy_intensity, energy_use, carbon_intensity = plain(energy.energy_intensity), plain(energy.energy_use), plain(energy.carbon_intensity)
@@ -153,15 +154,20 @@ class FirmAgent(mesa.Agent):
         pi, pd, pf = m.p_innovation, m.p_digital, m.p_finance
         ind, mk, row = self.industry, self.market, self.unique_id
         revenue, productivity = self.revenue, self.productivity
+        self.continuing = self.age > 0  # alive last year (sim.year.firm_rows)
+        self.employment_before, self.productivity_before = self.employment, productivity
         # production
         self.previous_value_added = self.value_added
         va = value_added(revenue, m.va_ratio_of[ind])
         self.value_added = va
         workers = employment(va, productivity, m.va_price_of[mk])
         self.employment = workers
-        # R&D, innovation and imitation (of last year's technology of a peer), patents
+        # R&D (the firm's share times its market's expected return, funded internally), innovation and
+        # imitation (of last year's technology of a peer), patents
+        wage_bill = workers * firm_wage(productivity, m.productivity_norm[mk], m.wage, m.p_market.wage_productivity_elasticity)
         self.rd_propensity = rd_propensity(self.rd_propensity, m.rd_trend_rate)
-        rd = self.rd_propensity * revenue
+        rd = min(min(self.rd_propensity * m.rd_return_of[mk], innovation.MAX_RD_PROPENSITY) * revenue,
+                 internal_funds(self.cash, revenue, pf.cash_buffer_share, va, wage_bill))
         self.rd_spending = rd
         effort = rd * pi.soe_innovation_efficiency if self.firm_class == STATE_OWNED else rd  # effective R&D effort
         imitated = imitates(effort, m.wage, m.key_innovation, row, pi)
@@ -172,7 +178,6 @@ class FirmAgent(mesa.Agent):
             m.expected_patents += self.weight * applications
         self.patent_stock = patent_stock(self.patent_stock, applications, pi.patent_depreciation)
         # digital stages
-        wage_bill = workers * firm_wage(productivity, m.productivity_norm[mk], m.wage, m.p_market.wage_productivity_elasticity)
         ceiling = pf.leverage_ceiling_soe if self.firm_class == STATE_OWNED else pf.leverage_ceiling_private
         intensity = self.energy_intensity
         stage = self.digital_stage
@@ -251,7 +256,7 @@ class ReferenceModel(mesa.Model):
         self.demand_growth = source.demand_growth.tolist()
         self.market_productivity = [a.copy() for a in source.market_productivity]
         # the demand closure's 2012 state (sim.model.start_markets), which open_markets and close_markets carry on
-        for name in ("wage_2012", "demand_params", "market_productivity_2012", "capital_by_market",
+        for name in ("wage_2012", "demand_params", "productivity_index", "rd_return", "capital_by_market",
                      "capital_need_2012", "utilization", "carbon_share", "va_price", "output_price", "world_price",
                      "export_log_odds_2012", "patents_per_revenue_2012", "patents_per_revenue", "economy", "investment"):
             setattr(self, name, getattr(source, name))
@@ -330,6 +335,8 @@ class ReferenceModel(mesa.Model):
 
         # 2. prices and demand by market, served up to capacity (sim.model.open_markets)
         opened = open_markets(self, year)
+        self.rd_return = next_rd_returns(self, opened)
+        self.rd_return_of = self.rd_return.tolist()
         self.va_price_of, self.demand_growth = self.va_price.tolist(), self.demand_growth.tolist()
 
         # 3. entry
@@ -386,6 +393,11 @@ class ReferenceModel(mesa.Model):
             row[5] += w * agent.investment
             row[7] += w * agent.value_added
             row[8] += w * agent.patent_stock
+            if agent.continuing:  # the chained productivity index (sim.year.MARKET_SUMS)
+                row[10] += w * agent.employment_before
+                row[11] += w * agent.employment_before * agent.productivity_before
+                row[12] += w * agent.employment
+                row[13] += w * agent.employment * agent.productivity
         close_markets(self, MarketSums(*np.array(sums).T), opened)
         self._measure(entries_weight, exits_weight, applications)
 

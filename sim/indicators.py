@@ -80,6 +80,7 @@ VARIABLES: dict[str, Variable] = {
     "firms_by_class": Variable("count", "above-scale firms by ownership and size class", ("firm_class",)),
     "productivity_90_10": Variable("ratio", "90th over 10th percentile of labour productivity, above-scale manufacturing"),
     "soe_productivity_gap": Variable("log points", "mean log productivity of private minus state-owned above-scale firms"),
+    "labour_productivity_by_class": Variable("thousand RMB of 2012 per person", "value added in 2012 prices per worker of all modelled firms of each ownership and size class", ("firm_class",)),
 }
 CONTRACT = tuple(list(VARIABLES)[: list(VARIABLES).index("fiscal_cost") + 1])
 
@@ -134,7 +135,7 @@ ACCUMULATE_CHUNK_ROWS = 8 * CHUNK_ROWS  # long chunks: each chunk's sums (the hi
 def accumulate_rows(start, stop, chunk, alive, weight, revenue, value_added, previous_value_added, export_share, energy_intensity,
                     carbon_intensity, rd_spending, employment, productivity, firm_class, industry, high_tech, emerging, age,
                     digital_stage, ladder_rung, manufacturing, equipment, new_energy_industry, threshold, market_of, va_price,
-                    va_price_before, tables, all_stages, all_rungs, all_classes, all_va_by_industry, histograms):
+                    va_price_before, tables, all_stages, all_rungs, all_classes, all_va_by_industry, histograms, all_class_output):
     """Rows [start, stop) of `accumulate`, into row `chunk` of each output (kept local and written
     once at the end, so that the threads do not share cache lines)."""
     table = np.zeros(tables.shape[1:])
@@ -143,6 +144,7 @@ def accumulate_rows(start, stop, chunk, alive, weight, revenue, value_added, pre
     classes = np.zeros(all_classes.shape[1])
     va_by_industry = np.zeros(all_va_by_industry.shape[1])
     histogram = np.zeros(histograms.shape[1])
+    class_output = np.zeros(all_class_output.shape[1:])  # by class: real value added, workers
     low, high = LOG_PRODUCTIVITY_RANGE
     for i in range(start, stop):
         if not alive[i]:
@@ -182,22 +184,26 @@ def accumulate_rows(start, stop, chunk, alive, weight, revenue, value_added, pre
                 position = int((log_productivity - low) / (high - low) * HISTOGRAM_BINS)
                 histogram[min(max(position, 0), HISTOGRAM_BINS - 1)] += w
         va_by_industry[ind] += w * va
+        class_output[cls, 0] += w * real_va
+        class_output[cls, 1] += w * employment[i]
     tables[chunk] = table
     all_stages[chunk] = stages
     all_rungs[chunk] = rungs
     all_classes[chunk] = classes
     all_va_by_industry[chunk] = va_by_industry
     histograms[chunk] = histogram
+    all_class_output[chunk] = class_output
 
 
 def accumulate(*columns, n_industries, threads=1):
     """One pass over the firms: weighted sums by category code, plus the breakdowns the contract
-    needs (table, stages, rungs, classes, value added by industry, log-productivity histogram).
+    needs (table, stages, rungs, classes, value added by industry, log-productivity histogram, and
+    real value added and workers by class).
     `columns`: accumulate_rows' inputs between the chunk bounds and the outputs. Sums by row chunk,
     on `threads` threads, added in chunk order: the same result for any number of threads."""
     n = columns[0].size
     outputs = tuple(partial_sums(n, *shape, chunk_rows=ACCUMULATE_CHUNK_ROWS) for shape in (
-        (N_CODES, N_QUANTITIES), (N_STAGES,), (N_RUNGS,), (N_CLASSES,), (n_industries,), (HISTOGRAM_BINS,)))
+        (N_CODES, N_QUANTITIES), (N_STAGES,), (N_RUNGS,), (N_CLASSES,), (n_industries,), (HISTOGRAM_BINS,), (N_CLASSES, 2)))
     run_chunks(accumulate_rows, n, *columns, *outputs, threads=threads, chunk_rows=ACCUMULATE_CHUNK_ROWS)
     return tuple(output.sum(axis=0) for output in outputs)
 
@@ -220,7 +226,7 @@ def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equip
             new_energy_industry: int, n_industries: int, threads: int = 1) -> dict[str, float | np.ndarray]:
     """Every indicator of the year from the firm columns (the firm pass in row chunks on `threads` threads)."""
     f = firms
-    table, stages, rungs, classes, va_by_industry, histogram = accumulate(
+    table, stages, rungs, classes, va_by_industry, histogram, class_output = accumulate(
         f.alive, f.weight, f.revenue, f.value_added, f.previous_value_added, f.export_share, f.energy_intensity,
         f.carbon_intensity, f.rd_spending, f.employment, f.productivity, f.firm_class, f.industry, f.high_tech, f.emerging,
         f.age, f.digital_stage, f.ladder_rung, manufacturing, equipment, new_energy_industry, context.threshold, f.market_of,
@@ -288,4 +294,6 @@ def measure(firms: Firms, context: YearContext, manufacturing: np.ndarray, equip
         "firms_by_class": classes,
         "productivity_90_10": float(np.exp(histogram_percentile(histogram, 0.9) - histogram_percentile(histogram, 0.1))),
         "soe_productivity_gap": mean_log(PRIVATE) - mean_log(STATE_OWNED),
+        "labour_productivity_by_class": 1e3 * np.divide(class_output[:, 0], class_output[:, 1],  # M RMB -> thousand RMB
+                                                        out=np.full(N_CLASSES, np.nan), where=class_output[:, 1] > 0),
     }

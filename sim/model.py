@@ -46,6 +46,7 @@ class Demand(NamedTuple):
     va_price: np.ndarray
     output_price: np.ndarray
     world_price: float
+    markup_factor: np.ndarray  # by market: the markup at last year's capacity utilisation over the normal markup
 
 
 def next_demand(model, year: int, capacity, export_shock=None) -> Demand:
@@ -61,9 +62,10 @@ def next_demand(model, year: int, capacity, export_shock=None) -> Demand:
     `model` supplies last year's state (IndustryModel, or the Mesa reference)."""
     p, dp, macro = model.params, model.demand_params, model.macro
     va_ratio = model.va_ratio[model.market_industry]
-    markup = demand.markup_of(model.utilization, p["markup"], dp)
+    factor = demand.markup_factor(model.utilization, dp)
+    markup = p["markup"] * factor
     va_price = demand.value_added_price(markup, p["markup"], model.wage_before / model.wage_2012,
-                                        model.market_productivity[-1] / model.market_productivity_2012, model.carbon_share)
+                                        model.productivity_index, model.carbon_share)
     input_price_change = 1.0 + macro.rate("world_price_growth", year)
     output_price = model.output_price * demand.output_price_change(va_price / model.economy.va_price, input_price_change,
                                                                    va_ratio)
@@ -81,7 +83,7 @@ def next_demand(model, year: int, capacity, export_shock=None) -> Demand:
     closed = demand.close(model.economy, va_price, rest, rest_real, shocked, va_ratio, capacity, elasticity, dp)
     economy = closed.economy
     return Demand(closed.served * economy.domestic_value_added / va_ratio, closed.served * shocked, exports, world, economy,
-                  va_price, output_price, world_price)
+                  va_price, output_price, world_price, factor)
 
 
 def world_export_demand_2012(export_demand: np.ndarray, macro: MacroPaths) -> np.ndarray:
@@ -96,7 +98,8 @@ def start_markets(model, sums, macro) -> None:
     at 1, each market at normal utilisation (its 2012 capital per unit of revenue is the one it
     needs), GDP from the macro input, the rest of the economy what industry leaves of it."""
     n, mi = model.n_markets, model.market_industry
-    model.market_productivity_2012 = model.market_productivity[-1]
+    model.productivity_index = np.ones(n)
+    model.rd_return = np.ones(n)
     model.capital_by_market = sums[5]
     model.capital_need_2012 = np.divide(sums[5], sums[0], out=model.capital_to_revenue_2012[mi].copy(), where=sums[0] > 0)
     model.utilization = np.full(n, model.demand_params.normal_utilization)
@@ -115,6 +118,16 @@ def start_markets(model, sums, macro) -> None:
     # desired capital is the capital they hold)
     model.investment = model.params["depreciation_rate"] * float(sums[5].sum())
 
+
+
+def next_rd_returns(model, opened: OpenedYear) -> np.ndarray:
+    """This year's factor on firms' R&D shares by market (sim.rules.innovation): last year's, moved
+    toward the expected return that this year's markups and demand growth against GDP's imply."""
+    p = model.params
+    target = innovation.rd_returns(opened.demand.markup_factor, p["markup"], model.demand_growth,
+                                   opened.demand.economy.gdp / model.economy.gdp - 1.0, p["interest_rate"],
+                                   p["patent_depreciation"])
+    return innovation.adjusted_rd_returns(model.rd_return, target, p["rd_adjustment_rate"])
 
 
 def technology_level(model) -> np.ndarray:
@@ -171,7 +184,8 @@ def close_markets(model, sums, opened: OpenedYear) -> tuple[float, float]:
     """Step 13 of the year on `model`, from the sums by market after the firms' year (sim.year.MarketSums):
     capacity utilisation (by market, for next year's markups, and national, %), capital, carbon charges
     per unit of value added and patents per unit of revenue for next year's prices and exports, the
-    market productivity, and GDP: the rest of the economy plus the value added the firms produced.
+    market productivity (mean, the norm of relative productivity) and productivity index (chained on
+    continuing firms, for next year's prices), and GDP: the rest of the economy plus the value added the firms produced.
     Returns (national utilisation %, real GDP growth %)."""
     normal = model.demand_params.normal_utilization
     capacity = demand.full_capacity(model.capital_by_market, opened.capital_need, normal)
@@ -185,6 +199,7 @@ def close_markets(model, sums, opened: OpenedYear) -> tuple[float, float]:
     model.patents_per_revenue = np.divide(sums.patent_stock, sums.revenue, out=model.patents_per_revenue.copy(),
                                           where=sums.revenue > 0)
     model.market_productivity = [model.market_productivity[-1], sums.productivity(model.market_productivity[-1])]
+    model.productivity_index = model.productivity_index * sums.productivity_index_change()
     closed = opened.demand.economy
     real_gdp = closed.rest_real + float(np.sum(sums.value_added / model.va_price))
     real_gdp_growth = 100.0 * (real_gdp / model.economy.real_gdp - 1.0)
@@ -232,7 +247,8 @@ class IndustryModel(mesa.Model):
       4. market.replicator      market shares move toward the more competitive; revenue = share x demand
       5. trade.export_shares    the market's export demand is shared by export orientation
       6. production             value added and employment (real value added at the market's price)
-      7. innovation             R&D; innovation and imitation draws (productivity of next year); patents
+      7. innovation             R&D (own share x the market's expected return: margin and relative demand
+                                growth; funded internally); innovation and imitation draws; patents
       8. digital                moves up digital stages
       9. finance                profit, tax, receivables, investment under the credit ceiling
      10. energy                 energy intensity, energy use, carbon
@@ -432,8 +448,9 @@ class IndustryModel(mesa.Model):
                                  self.calibration.patent_yield, p["threshold_revenue"],
                                  stream_key(self.seed, "innovation", year), stream_key(self.seed, "digital", year),
                                  stream_key(self.seed, "ladder", year), key_levers)
+        self.rd_return = next_rd_returns(self, opened)
         arrays = YearArrays(self.va_ratio, self.capital_to_revenue, self.industries["manufacturing"], self.demand_growth,
-                            self.va_price, wages, self.innovation_draws)
+                            self.va_price, self.rd_return, wages, self.innovation_draws)
         patents, sums, spent = firm_year(f.bundle(), year_inputs, arrays, self.year_params, levers, self.n_markets,
                                          len(self.industries), self.threads, self.workspace)
         fiscal += spent

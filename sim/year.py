@@ -43,7 +43,7 @@ from sim.levers import (AI_EMPOWERMENT, ARREARS_ENFORCEMENT, CARBON_CONSTRAINT, 
 from sim.lever_table import intensity as lever
 from sim.lever_table import intensity_any_rung, rung_targeted
 from sim.parallel import concurrently, partial_sums, run_chunks
-from sim.rules import digital, energy, finance, innovation, ladder, production, size_class
+from sim.rules import demand, digital, energy, finance, innovation, ladder, production, size_class
 from sim.rules.entry_exit import draw_slot, market_slots
 
 N_STAGES = len(taxonomy.DIGITAL_STAGES)
@@ -52,9 +52,12 @@ STATE_OWNED, SME = taxonomy.STATE_OWNED, taxonomy.SME
 RUNG_NONE, RUNG_SRDI, RUNG_LITTLE_GIANT, RUNG_CHAMPION = (taxonomy.RUNG_NONE, taxonomy.RUNG_SRDI, taxonomy.RUNG_LITTLE_GIANT,
                                                   taxonomy.RUNG_CHAMPION)
 # The sums by market after the year (rows of firm_year's table): employment, employment x
-# productivity, R&D, revenue, capital, investment, carbon charges, value added, patent stock, energy use.
+# productivity, R&D, revenue, capital, investment, carbon charges, value added, patent stock, energy use;
+# then, over the continuing firms (those that were alive last year), employment and employment x
+# productivity before the year and after it (the chained productivity index, sim.rules.demand).
 MARKET_SUMS = ("employment", "technology", "rd", "revenue", "capital", "investment", "carbon_charges", "value_added",
-               "patent_stock", "energy")
+               "patent_stock", "energy", "continuing_employment_before", "continuing_technology_before",
+               "continuing_employment_after", "continuing_technology_after")
 N_MARKET_SUMS = len(MARKET_SUMS)
 # Each chunk's row of the fiscal and market sums is padded by this many float64 (512 bytes), so that
 # no two chunks' sums share a cache line while two threads add to them.
@@ -85,6 +88,7 @@ class YearArrays(NamedTuple):
     manufacturing: np.ndarray  # by industry: counts as manufacturing
     demand_growth: np.ndarray  # by market: last change of demand
     va_price: np.ndarray  # by market: price of value added this year, 2012 = 1 (sim.rules.demand)
+    rd_return: np.ndarray  # by market: expected return on R&D, the factor on firms' R&D shares (sim.rules.innovation.rd_returns)
     wages: np.ndarray  # by row: labour cost per worker this year (sim.rules.market.update_market_at_wages)
     innovation_draws: np.ndarray  # tabulated quantiles of an innovation's log productivity change
 
@@ -117,10 +121,19 @@ class MarketSums(NamedTuple):
     value_added: np.ndarray
     patent_stock: np.ndarray
     energy: np.ndarray  # tce
+    continuing_employment_before: np.ndarray  # firms alive last year: their employment last year
+    continuing_technology_before: np.ndarray  # their employment x productivity last year
+    continuing_employment_after: np.ndarray  # the same after this year
+    continuing_technology_after: np.ndarray
 
     def productivity(self, fallback):
         """Employment-weighted mean productivity by market (`fallback` where a market has no workers)."""
         return np.divide(self.technology, self.employment, out=np.array(fallback, dtype=np.float64), where=self.employment > 0.0)
+
+    def productivity_index_change(self):
+        """Change of each market's productivity index over the year (sim.rules.demand.productivity_index_change)."""
+        return demand.productivity_index_change(self.continuing_employment_before, self.continuing_technology_before,
+                                                self.continuing_employment_after, self.continuing_technology_after)
 
     def rd_intensity(self):
         """R&D over revenue by market (0 where a market has no revenue)."""
@@ -187,13 +200,18 @@ def firm_rows(start, stop, chunk, f, y, arrays, facts, p, levers, fiscal, patent
         if not f.alive[i]:
             continue
         m, ind, cls, reg, rung, w = f.market_of[i], f.industry[i], f.firm_class[i], f.region[i], f.ladder_rung[i], f.weight[i]
+        continuing = f.age[i] > 0  # alive last year (this year's entrants are at age 0)
+        workers_before, productivity_before = f.employment[i], f.productivity[i]
 
         # production
         va, workers = production.produce(f, i, arrays.va_ratio[ind], arrays.va_price[m])
 
         # innovation: R&D, its effective effort, imitation of a peer, innovation, hand-in-hand, patents
+        wage_bill = production.wage_bill(workers, arrays.wages[i])
         deduction = lever(levers, RD_SUPERDEDUCTION, cls, reg, ind, rung)
-        rd = innovation.spend_on_rd(f, i, y.rd_trend_rate, p.finance.corporate_tax_rate, deduction, pl.rd_user_cost_elasticity)
+        funds = finance.internal_funds(f.cash[i], f.revenue[i], p.finance.cash_buffer_share, va, wage_bill)
+        rd = innovation.spend_on_rd(f, i, y.rd_trend_rate, arrays.rd_return[m], funds, p.finance.corporate_tax_rate, deduction,
+                                    pl.rd_user_cost_elasticity)
         reform = lever(levers, SOE_REFORM, cls, reg, ind, rung) if cls == STATE_OWNED else 0.0
         centres = lever(levers, INNOVATION_CENTERS, cls, reg, ind, rung)
         imitation_effort, innovation_effort = innovation.rd_effort(rd, cls == STATE_OWNED, p.innovation, reform,
@@ -217,7 +235,6 @@ def firm_rows(start, stop, chunk, f, y, arrays, facts, p, levers, fiscal, patent
         f.patent_stock[i] = innovation.patent_stock(f.patent_stock[i], applications, p.innovation.patent_depreciation)
 
         # digital
-        wage_bill = production.wage_bill(workers, arrays.wages[i])
         ceiling = finance.credit_ceiling(cls == STATE_OWNED, reform, p.finance)
         intensity = f.energy_intensity[i]
         subsidy = lever(levers, DIGITAL_SUBSIDY, cls, reg, ind, rung)
@@ -290,6 +307,11 @@ def firm_rows(start, stop, chunk, f, y, arrays, facts, p, levers, fiscal, patent
         by_market[7, m] += w * va
         by_market[8, m] += w * f.patent_stock[i]
         by_market[9, m] += w * f.energy_use[i]
+        if continuing:
+            by_market[10, m] += w * workers_before
+            by_market[11, m] += w * workers_before * productivity_before
+            by_market[12, m] += w * f.employment[i]
+            by_market[13, m] += w * f.employment[i] * f.productivity[i]
     patents[chunk] = expected
 
 

@@ -95,10 +95,10 @@ def test_shares_stay_inside_zero_and_one_whatever_the_rest_of_the_economy_does(r
 
 def test_markups_fall_with_overcapacity_and_prices_with_them():
     p = params(kappa=2.0, normal=0.8)
-    assert demand.markup_of(np.array([0.8]), 0.15, p) == pytest.approx([0.15])
-    assert demand.markup_of(np.array([0.72]), 0.15, p) == pytest.approx([0.15 * 0.81])
-    assert demand.markup_of(np.array([1.5]), 0.15, p) == pytest.approx([0.15 * 1.25 ** 2])  # utilisation capped at 1
-    low = demand.value_added_price(demand.markup_of(np.array([0.72]), 0.15, p), 0.15, 1.0, 1.0, 0.0)
+    assert 0.15 * demand.markup_factor(np.array([0.8]), p) == pytest.approx([0.15])
+    assert 0.15 * demand.markup_factor(np.array([0.72]), p) == pytest.approx([0.15 * 0.81])
+    assert 0.15 * demand.markup_factor(np.array([1.5]), p) == pytest.approx([0.15 * 1.25 ** 2])  # utilisation capped at 1
+    low = demand.value_added_price(0.15 * demand.markup_factor(np.array([0.72]), p), 0.15, 1.0, 1.0, 0.0)
     assert low[0] == pytest.approx((1 + 0.15 * 0.81) / 1.15)
     # unit labour cost: wages up 10%, productivity up 10%: the price holds; a carbon charge of 3% of value added passes through
     assert demand.value_added_price(0.15, 0.15, 1.1, 1.1, 0.03) == pytest.approx(1.03)
@@ -139,3 +139,14 @@ def test_the_emerging_premium_is_a_catch_up_that_halves_with_the_trends():
     assert demand.income_elasticities(base, emerging, p) == pytest.approx([0.8, 2.3])
     half = trend.rate_in(1.0, 9, 8.0)  # 2021: eight years after 2013
     assert demand.income_elasticities(base, emerging, p, half) == pytest.approx([0.8, 0.8 + 0.75])
+
+
+def test_productivity_index_moves_with_the_continuing_firms_only():
+    """The matched-sample rule: the index moves by the employment-weighted mean productivity of the
+    firms alive both years; entrants and exits (absent from these sums) do not move it."""
+    # market 0: continuing firms of 10 workers at 2.0 and 30 at 1.0 (mean 1.25) become 10 at 2.2 and 30 at 1.1
+    before_l, before_t = np.array([40.0, 0.0]), np.array([10 * 2.0 + 30 * 1.0, 0.0])
+    after_l, after_t = np.array([40.0, 5.0]), np.array([10 * 2.2 + 30 * 1.1, 5.0])
+    change = demand.productivity_index_change(before_l, before_t, after_l, after_t)
+    assert change[0] == pytest.approx(1.1, rel=1e-12)
+    assert change[1] == 1.0  # no continuing firm: the index holds

@@ -459,7 +459,17 @@ def test_fan_chart_figures_titles_axes_labels_and_legends(three_results):
         assert len(entries) <= len(three_results) + 8, entries
     innovation = group_figure(next(g for g in GROUPS if g.slug == "innovation"), three_results)
     patents = innovation.axes[-1]
-    assert patents.get_ylabel() == "count per year, millions"
+    reaches_a_million = max(abs(v) for v in patents.get_ylim()) >= 1e6
+    assert patents.get_ylabel() == ("count per year, millions" if reaches_a_million else "count per year")
+    # an axis reaching a million shows millions, its label saying so; below, plain values
+    from matplotlib.figure import Figure
+
+    from sim.plotting import plain_numbers
+    for top, label in ((2.5e6, "count per year, millions"), (9e5, "count per year")):
+        axis = Figure().subplots()
+        axis.plot([2012, 2035], [0.0, top])
+        plain_numbers(axis, "count per year")
+        assert axis.get_ylabel() == label
 
 
 def test_firm_figure_title_and_legends(three_results):

@@ -88,3 +88,28 @@ def test_a_measure_another_lever_would_mix_into_is_read_only_when_its_lever_acts
     names = {row.measure.name for row in lever_response.responses(dataset, [scenario("base"), both], {"corporate_tax_rate": 0.25},
                                                                    N_INDUSTRIES)}
     assert "real industrial value added" not in names and "R&D elasticity to its user cost" not in names
+
+
+def test_the_gain_per_digital_stage_is_the_wald_estimate_on_the_smes_the_subsidy_moved():
+    """The policy moves a quarter of the SMEs up one stage (mean stage +0.25) and their productivity
+    by 4 log points each: SMEs' productivity rises by exp(0.25 x 0.04), 1 log point, and the gain per
+    stage gained reads back 4 (log points x 100)."""
+    dataset = comparison()
+    classes = ["state_owned", "large_private", "foreign_funded", "sme"]
+    after = (YEARS >= 2024)[None, :, None]
+    productivity = np.full((2, YEARS.size, len(classes)), 50.0)
+    policy_productivity = productivity * np.where(after & (np.arange(4) == 3), math.exp(0.25 * 0.04), 1.0)
+    stages = np.zeros((2, YEARS.size, 4))
+    stages[..., 0] = 1.0
+    policy_stages = stages.copy()
+    policy_stages[:, YEARS >= 2024, 0], policy_stages[:, YEARS >= 2024, 1] = 0.75, 0.25
+    dataset = dataset.assign(
+        labour_productivity_by_class=(("scenario", "run", "year", "firm_class"), np.stack([productivity, policy_productivity])),
+        sme_digital_stage_share=(("scenario", "run", "year", "digital_stage"), np.stack([stages, policy_stages])),
+    ).assign_coords(firm_class=classes, digital_stage=["a", "b", "c", "d"])
+    policy = scenario("policy", digital_subsidy=LeverSetting("digital_subsidy", 0.3, 2024, 2030, (("firm_class", ("sme",)),)))
+    rows = lever_response.responses(dataset, [scenario("base"), policy], {"corporate_tax_rate": 0.25}, N_INDUSTRIES)
+    by_name = {row.measure.name: row for row in rows}
+    assert by_name["SMEs' labour productivity per digital stage gained"].values == pytest.approx([4.0, 4.0])
+    assert by_name["SMEs' labour productivity per digital stage gained"].within
+    assert by_name["labour productivity of SMEs"].values == pytest.approx([100 * math.expm1(0.01)] * 2)

@@ -444,3 +444,58 @@ def test_tabulated_draws_follow_their_law():
     table = quantile_table(lambda q: special.betaincinv(3.0, 3.0, q))
     draws = np.array([from_table(table, KEY, row, 0) for row in range(50000)])
     assert stats.kstest(draws, stats.beta(3, 3).cdf).pvalue > 1e-3
+
+
+def test_rd_return_is_one_at_the_normal_markup_for_a_market_growing_with_the_economy():
+    returns = innovation.rd_returns(np.array([1.0, 1.0]), 0.2, np.array([0.07, 0.07]), 0.07, 0.05, 0.10)
+    assert returns == pytest.approx([1.0, 1.0], rel=1e-12)
+
+
+def test_rd_return_follows_the_lerner_index_one_for_one_dorfman_steiner():
+    # markup 0.1 (0.4 of the normal 0.25): Lerner 1/11 against 1/5
+    returns = innovation.rd_returns(np.array([0.4]), 0.25, np.array([0.05]), 0.05, 0.05, 0.10)
+    assert returns[0] == pytest.approx((0.1 / 1.1) / (0.25 / 1.25), rel=1e-12)
+    # without a normal margin the ratio is its limit, the markup factor
+    assert innovation.rd_returns(np.array([0.4]), 0.0, np.array([0.05]), 0.05, 0.05, 0.10)[0] == pytest.approx(0.4)
+
+
+def test_rd_return_rises_with_growth_above_the_economy_as_the_value_of_a_growing_rent():
+    # r + delta = 0.15; a market growing 5 points faster than GDP: 0.15 / (0.15 - 0.05) = 1.5
+    faster, slower = innovation.rd_returns(np.array([1.0, 1.0]), 0.2, np.array([0.12, 0.02]), 0.07, 0.05, 0.10)
+    assert faster == pytest.approx(1.5, rel=1e-12)
+    assert slower == pytest.approx(0.15 / 0.20, rel=1e-12)
+    # bounded: at most doubled, at least halved, whatever the growth
+    extreme = innovation.rd_returns(np.array([1.0, 1.0]), 0.2, np.array([5.0, -0.9]), 0.0, 0.05, 0.10)
+    assert extreme == pytest.approx([2.0, 0.5], rel=1e-12)
+
+
+def test_rd_returns_adjust_geometrically_toward_the_target():
+    previous, target = np.array([1.0, 2.0]), np.array([4.0, 0.5])
+    assert innovation.adjusted_rd_returns(previous, target, 1.0) == pytest.approx(target)
+    assert innovation.adjusted_rd_returns(previous, target, 0.0) == pytest.approx(previous)
+    assert innovation.adjusted_rd_returns(previous, target, 0.5) == pytest.approx([2.0, 1.0])
+
+
+def test_internal_funds_are_cash_above_the_buffer_and_the_operating_surplus():
+    assert finance.internal_funds(10.0, 40.0, 0.1, 30.0, 20.0) == pytest.approx(6.0 + 10.0)
+    assert finance.internal_funds(2.0, 40.0, 0.1, 10.0, 20.0) == 0.0  # under the buffer and in losses
+
+
+def _rd_firm(propensity, revenue, cash):
+    from sim.firms import Firms
+    firms = Firms.empty(1)
+    firms.alive[0], firms.weight[0] = True, 1.0
+    firms.rd_propensity[0], firms.revenue[0], firms.cash[0] = propensity, revenue, cash
+    return firms
+
+
+def test_rd_is_the_own_share_times_the_market_return_funded_internally():
+    firms = _rd_firm(0.02, 100.0, 0.0)
+    rd = innovation.spend_on_rd(firms.bundle(), 0, 0.0, 1.5, 1e9, 0.25, 0.0, 1.69)
+    assert rd == pytest.approx(0.02 * 1.5 * 100.0, rel=1e-6)
+    assert firms.rd_propensity[0] == pytest.approx(0.02)  # the firm's own share is kept; the return is this year's
+    # a firm whose funds fall short spends what it has
+    assert innovation.spend_on_rd(firms.bundle(), 0, 0.0, 1.5, 1.0, 0.25, 0.0, 1.69) == pytest.approx(1.0)
+    # the super-deduction raises the share by the user-cost ratio to the minus the elasticity
+    deducted = innovation.spend_on_rd(firms.bundle(), 0, 0.0, 1.0, 1e9, 0.25, 1.0, 1.69)
+    assert deducted == pytest.approx(2.0 * innovation.rd_user_cost_ratio(0.25, 1.0) ** -1.69, rel=1e-6)

@@ -5,10 +5,15 @@ follows unit labour cost times the markup (cost-plus pricing, K+S):
 
     V_m = (1 + mu_m) / (1 + mu) x (w / w_2012) / (A_m / A_m,2012) x (1 + c_m)      (2012 = 1)
 
-with w the national labour cost (a macro path), A_m the market's employment-weighted labour
-productivity, c_m last year's carbon charges per unit of value added, and the markup mu_m falling
+with w the national labour cost (a macro path), A_m the market's labour-productivity index, c_m last
+year's carbon charges per unit of value added, and the markup mu_m falling
 when capacity utilisation u_m runs below normal: mu_m = mu (u_m / u*) ** kappa (overcapacity and
-price wars; Rotemberg and Saloner 1986). The market's output (producer) price moves with V_m at the
+price wars; Rotemberg and Saloner 1986). A_m is a chain index formed from the market's firms: each
+year it moves by the change of the employment-weighted mean productivity of the firms that continue
+(alive last year and this year), the matched-sample rule of statistical price and productivity
+indices, so that the entry and exit of firms (which at full coverage churn millions of micro
+firms a year) change the index through what the survivors do, not through the composition of the
+sample. The market's output (producer) price moves with V_m at the
 industry's value-added share and with world input prices for the rest (a Cobb-Douglas unit cost);
 the industrial producer-price index is the revenue-weighted change of those prices.
 
@@ -75,6 +80,15 @@ class Economy(NamedTuple):
     rest_real: float  # the same in 2012 prices
 
 
+def productivity_index_change(employment_before, technology_before, employment_after, technology_after) -> np.ndarray:
+    """Change of each market's productivity index A_m over a year: the employment-weighted mean
+    productivity of its continuing firms after the year over the same before it (technology =
+    employment x productivity summed over them); 1 where a market has no continuing firms."""
+    before = np.divide(technology_before, employment_before, out=np.zeros(employment_before.size), where=employment_before > 0)
+    after = np.divide(technology_after, employment_after, out=np.zeros(employment_after.size), where=employment_after > 0)
+    return np.divide(after, before, out=np.ones(before.size), where=(before > 0) & (after > 0))
+
+
 def income_elasticities(base: np.ndarray, emerging: np.ndarray, p, premium_factor: float = 1.0) -> np.ndarray:
     """Each market's real income elasticity: the industry's base elasticity (calibration/industries.toml)
     times the common scale, plus the premium of the strategic-emerging segment times `premium_factor`
@@ -89,10 +103,11 @@ def utilization(revenue, capital, capital_to_revenue, normal):
     return np.divide(revenue, capacity, out=np.full(np.shape(revenue), float(normal)), where=np.isfinite(capacity))
 
 
-def markup_of(utilization_, normal_markup, p):
-    """mu (u / u*) ** kappa: the markup at a utilisation (u capped at MAX_UTILIZATION); mu is the
-    market process's `markup`, the one firms' prices carry (sim.rules.market)."""
-    return normal_markup * (np.minimum(utilization_, MAX_UTILIZATION) / p.normal_utilization) ** p.markup_utilization_elasticity
+def markup_factor(utilization_, p):
+    """(u / u*) ** kappa: the markup at a utilisation over the normal markup mu (u capped at
+    MAX_UTILIZATION); the market's markup is mu times it, mu the market process's `markup`, the one
+    firms' prices carry (sim.rules.market)."""
+    return (np.minimum(utilization_, MAX_UTILIZATION) / p.normal_utilization) ** p.markup_utilization_elasticity
 
 
 def value_added_price(markup_, normal_markup, wage_index, productivity_index, carbon_share):

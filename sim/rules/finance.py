@@ -40,6 +40,14 @@ def credit_room(capital, cash, receivables, debt, ceiling):
     return max(ceiling * net_worth(capital, cash, receivables, debt) - debt, 0.0)
 
 
+@njit(cache=True)
+def internal_funds(cash, revenue, cash_buffer_share, value_added, wage_bill):
+    """What a firm can spend on R&D from its own means (M RMB): its cash above the buffer it keeps
+    and the year's operating surplus (value added less wages), each not below zero
+    (sim.rules.innovation: R&D is funded internally)."""
+    return max(cash - cash_buffer_share * revenue, 0.0) + max(value_added - wage_bill, 0.0)
+
+
 @njit(cache=True, inline="always")  # inlined: a call per firm costs more than its arithmetic
 def finance_year(value_added, wage_bill, rd_spending, revenue, desired_capital, capital, cash, debt, receivables,
                  receivable_days, ceiling, p, other_cost=0.0, other_income=0.0, extra_deduction=0.0, grant_share=0.0):

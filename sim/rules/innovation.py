@@ -1,6 +1,18 @@
 """R&D, innovation and imitation (Keynes+Schumpeter family: Dosi, Fagiolo and Roventini 2010).
 
-R&D is a share of revenue; a share xi goes to innovation, the rest to imitation. Success is a
+R&D is a decision (rd_returns, spend_on_rd). A firm keeps its own R&D share of revenue (its
+propensity, which a calibrated trend moves, halving: sim.rules.trend) and scales it each year by
+the expected return on R&D in its market: by the Dorfman and Steiner (1954) condition, R&D over
+sales is the elasticity of demand to knowledge times the Lerner index, so R&D intensity moves one
+for one with the market's price-cost margin (overcapacity and price wars cut it; the Schumpeterian
+effect of competition on rents, Aghion et al. 2005), and, as the value of a knowledge stock that
+earns on sales growing at g and depreciates at delta is 1 / (r + delta - g), with the growth its
+market expects relative to the economy (demand pull, Schmookler 1966). Firms move their R&D toward
+that return gradually (rd_adjustment_rate: R&D is costly to adjust, Hall 2002). The super-deduction lowers
+the user cost (Hall and Van Reenen 2000). The firm funds R&D from its own cash above its buffer and
+the year's operating surplus, not from credit: banks lend against collateral that knowledge is not
+(Hall and Lerner 2010; Brown, Fazzari and Petersen 2009), so a firm in losses and out of cash cuts
+R&D. A share xi of R&D goes to innovation, the rest to imitation. Success is a
 Bernoulli draw with probability 1 - exp(-zeta * R&D in researcher-years). An innovation draws a
 productivity change from a Beta(a, a) rescaled to [low, high]; an imitator closes part of the gap
 to a competitor of its market drawn at random. The firm keeps the best of old, innovated and
@@ -25,12 +37,13 @@ from sim.processes import Process, parameter_tuple
 
 PROCESS = Process(
     name="innovation",
-    description="R&D spending; innovation and imitation as Bernoulli draws on R&D effort; patent applications.",
-    reads=("rd_propensity", "revenue", "productivity", "patent_stock", "weight", "alive"),
+    description="R&D spending as a decision on expected returns, user cost and internal funds; innovation and imitation as "
+                "Bernoulli draws on R&D effort; patent applications.",
+    reads=("rd_propensity", "revenue", "productivity", "patent_stock", "cash", "weight", "alive"),
     writes=("rd_propensity", "rd_spending", "productivity", "patent_stock"),
     parameters=("innovation_share_of_rd", "innovation_zeta", "imitation_zeta", "innovation_draw_low",
                 "innovation_draw_high", "innovation_beta_shape", "imitation_absorption", "patent_depreciation",
-                "rd_propensity_trend", "soe_innovation_efficiency"),
+                "rd_propensity_trend", "soe_innovation_efficiency", "rd_adjustment_rate"),
 )
 Params = parameter_tuple(PROCESS, __name__)
 
@@ -86,6 +99,31 @@ def innovate(productivity, rd_spending, wage, imitated, peer_productivity, draws
     return best
 
 
+MAX_RELATIVE_GROWTH = 0.5  # expected growth above the economy's counts up to half the user cost of knowledge (return at most doubled)
+
+
+def rd_returns(markup_factor, normal_markup, demand_growth, gdp_growth, interest_rate, knowledge_depreciation) -> np.ndarray:
+    """By market: the expected return on R&D relative to a market at its normal markup that grows
+    with the economy, the factor on firms' own R&D shares this year. Dorfman-Steiner: R&D / sales is
+    proportional to the Lerner index mu / (1 + mu), here the market's markup mu_m = mu f at last
+    year's capacity utilisation (f: sim.rules.demand.markup_factor) against the normal markup mu,
+    f (1 + mu) / (1 + mu f) (which is f at mu = 0, the limit). Demand pull: a knowledge
+    stock's value is 1 / (r + delta - g); with g the market's demand growth this year less nominal
+    GDP growth, the factor is (r + delta) / (r + delta - g), with g between -(r + delta) and
+    MAX_RELATIVE_GROWTH x (r + delta) (a factor from 1/2 to 2). r: interest rate; delta: the
+    knowledge stock's obsolescence (patent_depreciation)."""
+    lerner_ratio = markup_factor * (1.0 + normal_markup) / (1.0 + normal_markup * markup_factor)
+    cost = interest_rate + knowledge_depreciation
+    relative = np.clip(np.asarray(demand_growth, dtype=np.float64) - gdp_growth, -cost, MAX_RELATIVE_GROWTH * cost)
+    return lerner_ratio * cost / (cost - relative)
+
+
+def adjusted_rd_returns(previous: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
+    """This year's factor on firms' R&D shares by market: last year's moved `rate` of the way (in
+    logs) toward the expected return (rd_returns): previous ** (1 - rate) x target ** rate."""
+    return previous ** (1.0 - rate) * target ** rate
+
+
 @njit(cache=True)
 def rd_propensity(propensity, trend):
     """This year's R&D share of revenue: last year's moved by the trend, at most MAX_RD_PROPENSITY."""
@@ -108,16 +146,19 @@ def superdeduction_propensity(propensity, tax_rate, extra_deduction, elasticity)
 
 
 @njit(cache=True, inline="always")
-def spend_on_rd(f, i, trend_rate, tax_rate, deduction, user_cost_elasticity):
-    """Row i's R&D of the year (written with its propensity; returned, M RMB): its propensity moved
-    by the trend (this year's rate of rd_propensity_trend: sim.rules.trend) times revenue; under a super-deduction (`deduction`, the extra share of R&D
-    deducted) the firm keeps its own propensity and spends more this year (superdeduction_propensity)."""
+def spend_on_rd(f, i, trend_rate, rd_return, funds, tax_rate, deduction, user_cost_elasticity):
+    """Row i's R&D of the year (written with its propensity; returned, M RMB). Its own propensity is
+    moved by the trend (this year's rate of rd_propensity_trend: sim.rules.trend) and kept; this
+    year it spends that share times its market's expected return (`rd_return`, rd_returns) of
+    revenue, capped at MAX_RD_PROPENSITY, and at most its internal `funds`
+    (sim.rules.finance.internal_funds). Under a super-deduction (`deduction`, the extra share of R&D
+    deducted) the share rises with the lower user cost (superdeduction_propensity)."""
     propensity = rd_propensity(f.rd_propensity[i], trend_rate)
     f.rd_propensity[i] = propensity
+    share = propensity * rd_return
     if deduction != 0.0:
-        rd = rd_spending_of(superdeduction_propensity(propensity, tax_rate, deduction, user_cost_elasticity), f.revenue[i])
-    else:
-        rd = rd_spending_of(propensity, f.revenue[i])
+        share = superdeduction_propensity(share, tax_rate, deduction, user_cost_elasticity)
+    rd = min(rd_spending_of(min(share, MAX_RD_PROPENSITY), f.revenue[i]), funds)
     f.rd_spending[i] = rd
     return rd
 
