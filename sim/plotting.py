@@ -108,6 +108,7 @@ GROUPS = (
     Group("fiscal", "Fiscal cost of the levers", ("fiscal_cost",)),
 )
 DIAGNOSTICS = Group("diagnostics", "Diagnostics", tuple(name for name in VARIABLES if name not in CONTRACT))
+EFFECTS = Group("effects", "Real output and productivity", ("industrial_va_real", "labour_productivity", "gdp_real_growth"))
 FIRM_GROUP = Group("firm_size_growth", "Firm size and growth", ("firm_size_ccdf", "firm_growth_density"))
 SUMMED_DIMS = {"lever": "all levers"}  # category dims whose total gets its own panel
 
@@ -223,8 +224,10 @@ def plain_numbers(axis, label: str, which: str = "y", fontsize: float = 8) -> No
     (axis.set_ylabel if which == "y" else axis.set_xlabel)(text, fontsize=fontsize)
 
 
-def fan_chart(axis, panel: Panel, results: dict[str, xr.Dataset]) -> None:
-    """Median line and 50%/90% bands over runs, one colour per result."""
+def fan_chart(axis, panel: Panel, results: dict[str, xr.Dataset], levels: bool = True) -> None:
+    """Median line and 50%/90% bands over runs, one colour per result. `levels` False: the results
+    are differences from a reference (sim.results.differences), drawn about a zero line, without the
+    documents' figures and goals, which are levels."""
     for colour, (label, dataset) in zip(COLOURS, results.items()):
         if panel.variable not in dataset:
             continue
@@ -237,9 +240,13 @@ def fan_chart(axis, panel: Panel, results: dict[str, xr.Dataset]) -> None:
         axis.plot(years, series.median("run"), color=colour, linewidth=1.8, marker="o" if years.size == 1 else None,
                   label=f"{label}: median")
     units = panel.units(next(iter(d for d in results.values() if panel.variable in d)))
-    draw_documents(axis, panel.measure, units)
-    if panel.dim is None:
-        draw_goals(axis, panel.variable)
+    if levels:
+        draw_documents(axis, panel.measure, units)
+        if panel.dim is None:
+            draw_goals(axis, panel.variable)
+    else:
+        axis.axhline(0.0, color="black", linewidth=0.7)
+        units = f"difference, {units}"
     axis.axvline(LAST_BACKCAST_YEAR + 0.5, color="grey", linewidth=0.6, linestyle=":", label="projections from here")
     style_axis(axis, panel.title, "year", units)
     plain_numbers(axis, units)
@@ -308,20 +315,22 @@ def panel_grid(count: int, columns: int, width: float = 4.6, height: float = 3.2
     return figure, axes[:count]
 
 
-def panel_figure(panels: list[Panel], results: dict[str, xr.Dataset], title: str) -> Figure:
+def panel_figure(panels: list[Panel], results: dict[str, xr.Dataset], title: str, levels: bool = True) -> Figure:
     """Fan charts of `panels` on a grid of up to three columns, with a shared legend and `title`."""
     figure, axes = panel_grid(len(panels), 2 if len(panels) == 4 else min(3, len(panels)))
     for axis, panel in zip(axes, panels):
-        fan_chart(axis, panel, results)
+        fan_chart(axis, panel, results, levels)
     shared_legend(figure, axes, bands=any(d.sizes["run"] > 1 for d in results.values()))
     figure_title(figure, title)
     return figure
 
 
-def group_figure(group: Group, results: dict[str, xr.Dataset], variables: tuple[str, ...] | None = None) -> Figure:
-    """The fan-chart figure of one group (or of `variables` of it)."""
+def group_figure(group: Group, results: dict[str, xr.Dataset], variables: tuple[str, ...] | None = None,
+                 levels: bool = True) -> Figure:
+    """The fan-chart figure of one group (or of `variables` of it); `levels` False for differences."""
     panels = [p for v in (variables or group.variables) for p in panels_for(v, results)]
-    return panel_figure(panels, results, f"{group.title}: {scenario_phrase(results)}")
+    title = group.title if levels else f"{group.title}, difference from the reference on common random numbers"
+    return panel_figure(panels, results, f"{title}: {scenario_phrase(results)}", levels)
 
 
 def groups_of(variables: list[str] | None) -> list[tuple[Group, tuple[str, ...]]]:
@@ -355,6 +364,15 @@ def figure_plan(results: dict[str, xr.Dataset], variables: list[str] | None = No
     if variables is None or any(v in FIRM_GROUP.variables for v in variables):
         plan.append((FIRM_GROUP, partial(firm_group_figure, results, distributions_of)))
     return plan
+
+
+def difference_plan(differences: dict[str, xr.Dataset], variables: list[str] | None = None
+                    ) -> list[tuple[Group, Callable[[], Figure]]]:
+    """(group, builder) of the difference fan charts of a comparison (sim.results.differences): first
+    the real output and productivity a lever moves (EFFECTS), then the groups of figure_plan without
+    the firm distributions, which are snapshots, not paths."""
+    groups = [(EFFECTS, EFFECTS.variables), *groups_of(variables)] if variables is None else groups_of(variables)
+    return [(g, partial(group_figure, g, differences, vs, False)) for g, vs in groups]
 
 
 def panel_for_measure(measure: str, dataset: xr.Dataset) -> Panel | None:

@@ -170,8 +170,13 @@ def calibration_section(results: dict[str, xr.Dataset]) -> str:
 
 
 def figures_section(results: dict[str, xr.Dataset], variables: list[str] | None, distributions_of=stored_distributions) -> str:
+    return figures_from_plan(figure_plan(results, variables, distributions_of), scenario_phrase(results))
+
+
+def figures_from_plan(plan, caption: str) -> str:
+    """Each figure of a plan (sim.plotting) embedded as a base64 PNG, or a note where it cannot be drawn."""
     parts = []
-    for group, build in figure_plan(results, variables, distributions_of):
+    for group, build in plan:
         try:
             figure = build()
         except InputError as error:
@@ -179,7 +184,7 @@ def figures_section(results: dict[str, xr.Dataset], variables: list[str] | None,
             continue
         encoded = base64.b64encode(png_bytes(figure)).decode("ascii")
         parts.append(f'<figure id="figure-{group.slug}"><img alt="{esc(group.title)}" src="data:image/png;base64,{encoded}">'
-                     f"<figcaption>{esc(group.title)}: {esc(scenario_phrase(results))}</figcaption></figure>")
+                     f"<figcaption>{esc(group.title)}: {esc(caption)}</figcaption></figure>")
     return "".join(parts)
 
 
@@ -221,6 +226,60 @@ def provenance_section(results: dict[str, xr.Dataset]) -> str:
     return "".join(parts)
 
 
+COMPARISON_SECTIONS = (
+    ("scenarios", "Scenarios and the levers they pull"),
+    ("lever-responses", "Lever responses"),
+    ("differences", "Differences from the reference"),
+    ("costs", "Fiscal cost and cost-effectiveness"),
+    ("goals", "Official goals"),
+    ("figures", "Figures: differences from the reference"),
+    ("provenance", "Provenance"),
+)
+
+
+def comparison_scenarios_section(comparison: xr.Dataset) -> str:
+    rows = [[esc(name), esc(file), esc(levers or "none")] for name, file, levers in
+            zip(comparison["scenario"].values, comparison["scenario_file"].values, comparison["scenario_levers"].values)]
+    method = comparison.attrs.get("method", "")
+    return (f'<p class="note">The first scenario is the reference. {esc(method)}.</p>'
+            + table(["scenario", "file", "levers (intensity, years, target)"], rows))
+
+
+def text_section(text: str, empty: str) -> str:
+    """A table sim compare prints, kept as it prints (one formatting of it, sim.compare)."""
+    return f"<pre>{esc(text)}</pre>" if text else f'<p class="note">{esc(empty)}</p>'
+
+
+def comparison_provenance_section(comparison: xr.Dataset) -> str:
+    parts = [f"<p>Report written {esc(datetime.now(timezone.utc).isoformat(timespec='seconds'))} by sim {esc(__version__)} "
+             f"at git commit {esc(git_commit())}.</p>"]
+    rows = [[esc(k), esc(v)] for k, v in comparison.attrs.items()]
+    return "".join(parts) + table(["item", "value"], rows)
+
+
+def build_comparison_report(comparison: xr.Dataset, variables: list[str] | None = None) -> str:
+    """The report of a `sim compare` result as one HTML string: the levers each scenario pulls, the
+    lever-response table, the differences from the reference with their common-random-number bands,
+    costs, goals and difference fan charts."""
+    from sim import compare, lever_response
+    from sim.plotting import difference_plan
+    from sim.results import differences
+
+    gaps = differences(comparison)
+    builders = {
+        "scenarios": lambda: comparison_scenarios_section(comparison),
+        "lever-responses": lambda: text_section(lever_response.table(comparison),
+                                                "no scenario pulls a lever that has a published response to check"),
+        "differences": lambda: text_section(compare.difference_table(comparison), ""),
+        "costs": lambda: text_section(compare.cost_table(comparison), ""),
+        "goals": lambda: text_section(compare.goals_table(comparison), ""),
+        "figures": lambda: figures_from_plan(difference_plan(gaps, variables), scenario_phrase(gaps)),
+        "provenance": lambda: comparison_provenance_section(comparison),
+    }
+    title = f"sim comparison report: {', '.join(str(n) for n in comparison['scenario'].values)} ({comparison.sizes['run']} runs each)"
+    return page(title, COMPARISON_SECTIONS, builders)
+
+
 def build_report(results: dict[str, xr.Dataset], variables: list[str] | None = None,
                  distributions_of=stored_distributions) -> str:
     """The whole report as one HTML string."""
@@ -232,8 +291,12 @@ def build_report(results: dict[str, xr.Dataset], variables: list[str] | None = N
         "figures": lambda: figures_section(results, variables, distributions_of),
         "provenance": lambda: provenance_section(results),
     }
-    title = f"sim report: {scenario_phrase(results)}"
-    nav = "".join(f'<a href="#{slug}">{esc(name)}</a>' for slug, name in SECTIONS)
-    body = "".join(f'<section id="{slug}"><h2>{esc(name)}</h2>{builders[slug]()}</section>' for slug, name in SECTIONS)
+    return page(f"sim report: {scenario_phrase(results)}", SECTIONS, builders)
+
+
+def page(title: str, sections, builders) -> str:
+    """The HTML page: title, a navigation bar and one section per (slug, name), built by builders[slug]."""
+    nav = "".join(f'<a href="#{slug}">{esc(name)}</a>' for slug, name in sections)
+    body = "".join(f'<section id="{slug}"><h2>{esc(name)}</h2>{builders[slug]()}</section>' for slug, name in sections)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
             f"<style>{STYLE}</style></head><body><h1>{esc(title)}</h1><nav>{nav}</nav>{body}</body></html>\n")

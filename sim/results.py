@@ -92,3 +92,34 @@ def quiet_about_nan():
                         "No artists with labels found", "Degrees of freedom <= 0"):
             warnings.filterwarnings("ignore", message=f".*{message}")
         yield
+
+
+def is_comparison(dataset: xr.Dataset) -> bool:
+    """Whether a result was written by `sim compare` (it has a scenario dimension)."""
+    return "scenario" in dataset.dims
+
+
+def single_comparison(paths: list[Path], results: dict[str, xr.Dataset]) -> xr.Dataset | None:
+    """The comparison result when one is given (it must come alone: its scenarios are already side by
+    side), else None; InputError when a comparison is mixed with other results."""
+    comparisons = [path for path, dataset in zip(paths, results.values()) if is_comparison(dataset)]
+    if not comparisons:
+        return None
+    if len(paths) > 1:
+        raise InputError(comparisons[0], None, "a comparison written by `sim compare` is shown alone: give it as the only result "
+                                               "(its scenarios are already side by side)")
+    return next(iter(results.values()))
+
+
+def differences(comparison: xr.Dataset) -> dict[str, xr.Dataset]:
+    """Each scenario's seed-by-seed differences from the reference (the first scenario) of every
+    variable by run and year, as results labelled 'scenario - reference': common random numbers make
+    the band of these differences the lever's effect net of seed noise."""
+    names = [str(n) for n in comparison["scenario"].values]
+    variables = [v for v in comparison.data_vars if {"scenario", "run", "year"} <= set(comparison[v].dims)]
+    data = comparison[variables]
+    reference = data.sel(scenario=names[0], drop=True)
+    with xr.set_options(keep_attrs=True):
+        return {f"{name} - {names[0]}": (data.sel(scenario=name, drop=True) - reference).assign_attrs(
+                    scenario=f"{name} - {names[0]}", scale=comparison.attrs.get("scale"))
+                for name in names[1:]}

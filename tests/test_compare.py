@@ -132,3 +132,35 @@ def test_a_diverging_seed_is_dropped_from_every_scenario(monkeypatch):
     dataset = run_comparison(scenarios, [1, 2], 0.01, warn=warnings.append)
     assert list(dataset["seed"].values) == [1] and dataset.sizes["run"] == 1
     assert "2 (zero_levers: 2027" in dataset.attrs["dropped_seeds"] and "seed 2 diverged" in warnings[0]
+
+
+def test_plot_and_report_read_a_comparison_as_differences_with_their_bands(compared, tmp_path, capsys):
+    from sim.results import differences
+
+    args, out, path = compared
+    if not path.exists():
+        assert main(args) == 0
+    capsys.readouterr()
+    with xr.open_dataset(path) as dataset:
+        gaps = differences(dataset.load())
+        assert list(gaps) == ["same_as_baseline - baseline", "subsidy - baseline"]
+        assert float(abs(gaps["same_as_baseline - baseline"]["manufacturing_va"]).max()) == 0.0
+        expected = dataset["manufacturing_va"].sel(scenario="subsidy", drop=True) - dataset["manufacturing_va"].sel(scenario="baseline", drop=True)
+        xr.testing.assert_allclose(gaps["subsidy - baseline"]["manufacturing_va"], expected)
+    figures = tmp_path / "figures"
+    assert main(["plot", str(path), "--out", str(figures)]) == 0
+    names = sorted(p.name for p in figures.iterdir())
+    assert f"{path.stem}_differences_effects.png" in names and f"{path.stem}_differences_growth.png" in names
+    report = tmp_path / "report.html"
+    assert main(["report", str(path), "-o", str(report)]) == 0
+    text = report.read_text(encoding="utf-8")
+    for part in ("Lever responses", "Differences from the reference", "digital_subsidy", "subsidy: digital_subsidy: labour productivity",
+                 "data:image/png;base64,", "Official goals"):
+        assert part in text, part
+    # a comparison is shown alone: mixed with another result it is refused, nothing written
+    other = tmp_path / "other.nc"
+    other.write_bytes(path.read_bytes())
+    capsys.readouterr()
+    assert main(["plot", str(path), str(other), "--out", str(tmp_path / "mixed")]) == 2
+    assert "shown alone" in capsys.readouterr().err
+    assert not (tmp_path / "mixed").exists()

@@ -17,7 +17,9 @@ def register(commands) -> None:
                     "results are overlaid, one colour each. Also the firm-size CCDF and growth-rate histogram. "
                     "Writes OUT/<results>_<group>.png.",
     )
-    plot.add_argument("results", nargs="+", help="result files (.nc) written by `sim run`")
+    plot.add_argument("results", nargs="+", help="result files (.nc) written by `sim run`, or one written by `sim compare` "
+                                                 "(drawn as each scenario's difference from the first, with the bands of "
+                                                 "the seed-by-seed differences)")
     plot.add_argument("--vars", nargs="+", metavar="VAR", default=None,
                       help="only these variables (names of the result, or firm_size_ccdf / firm_growth_density); default: all contract variables")
     plot.add_argument("--out", default=None, help="output directory (default: that of the first result)")
@@ -32,19 +34,24 @@ def output_stem(paths: list[Path]) -> str:
 
 def command_plot(args) -> int:
     from sim.output import check_output_directory, check_output_path
-    from sim.results import load_results, quiet_about_nan, warn_nan_only
+    from sim.results import differences, load_results, quiet_about_nan, single_comparison, warn_nan_only
 
     paths = [Path(p) for p in args.results]
     out_dir = Path(args.out) if args.out else paths[0].parent
     results = load_results(paths)
-    from sim.plotting import check_variables, figure_plan, save_png
+    comparison = single_comparison(paths, results)
+    from sim.plotting import check_variables, difference_plan, figure_plan, save_png
 
     variables = check_variables(args.vars) if args.vars else None
     check_output_directory(out_dir)  # after every input is checked: it makes a missing folder
     from sim.runner import distributions_of
 
-    plan = figure_plan(results, variables, distributions_of)
-    targets = [out_dir / f"{output_stem(paths)}_{group.slug}.png" for group, _ in plan]
+    if comparison is not None:
+        results = differences(comparison)
+        plan, stem = difference_plan(results, variables), f"{output_stem(paths)}_differences"
+    else:
+        plan, stem = figure_plan(results, variables, distributions_of), output_stem(paths)
+    targets = [out_dir / f"{stem}_{group.slug}.png" for group, _ in plan]
     for target in targets:
         check_output_path(target, args.overwrite)
     warn_nan_only("plot", paths, results, variables)
