@@ -49,7 +49,8 @@ def run_and_write(args, scenario, netcdf: Path, figure: Path) -> int:
     elapsed = time.perf_counter() - started
     title = f"sim: scenario '{scenario.name}' ({len(seeds)} run(s), scale {scale:g})"
     write_result_pair(dataset, netcdf, figure, lambda data, file: main_trajectories(data, file, title))
-    print(f"scenario {scenario.name}: {len(seeds)} run(s) at scale {scale:g} in {elapsed:.1f} s")
+    print(f"scenario {scenario.name}: {len(seeds)} run(s) at scale {scale:g} in {elapsed:.1f} s; "
+          f"levers: {scenario.lever_summary() or 'none'}")
     print(summary_table(dataset))
     print(f"wrote {netcdf} and {figure}")
     return 0
@@ -60,7 +61,7 @@ def command_check(args) -> int:
 
     scenario = load_scenario(args.scenario)
     print(f"{args.scenario}: ok (scenario '{scenario.name}', {len(scenario.parameters)} parameter override(s), "
-          f"{len(scenario.macro_overrides)} macro path override(s))")
+          f"{len(scenario.macro_overrides)} macro path override(s); levers: {scenario.lever_summary() or 'none'})")
     return 0
 
 
@@ -70,13 +71,17 @@ def command_assumptions(args) -> int:
 
     from sim.calibration_data import INITIAL_STATE_FILE
     from sim.macro import MACRO_FILE
-    from sim.parameters import load_declaration
+    from sim.parameters import CALIBRATED_FILE, calibrated_values, load_declaration
     from sim.taxonomy import INDUSTRIES_FILE
 
-    print("# Parameters (calibration/parameters.toml)")
+    calibrated = calibrated_values()
+    print(f"# Parameters (calibration/parameters.toml; 'in use' where {CALIBRATED_FILE.name}, the calibrated set, replaces the default)")
     for parameter in load_declaration().values():
         if parameter.is_assumption:
-            print(f"- {parameter.name} = {parameter.default:g} {parameter.unit}: {parameter.source.removeprefix('assumption: ')}")
+            value = f"{parameter.default:g}"
+            if parameter.name in calibrated:
+                value = f"{calibrated[parameter.name]:g} in use (calibrated; declared default {parameter.default:g})"
+            print(f"- {parameter.name} = {value} {parameter.unit}: {parameter.source.removeprefix('assumption: ')}")
     print("\n# Initial state (calibration/initial_state.toml)")
     with open(INITIAL_STATE_FILE, "rb") as handle:
         for name, entry in tomllib.load(handle)["assumptions"].items():

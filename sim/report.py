@@ -83,6 +83,7 @@ def scenario_section(results: dict[str, xr.Dataset]) -> str:
             ["runs", esc(d.sizes["run"])],
             ["scale (share of real firms simulated)", esc(a.get("scale", "-"))],
             ["parameter overrides", esc(a.get("parameter_overrides") or "none")],
+            ["levers (intensity, years, target)", esc(a.get("levers") or "none")],
         ]
         parts.append(f"<h3>{esc(label)}</h3>" + table(["item", "value"], rows))
         scenario_file = a.get("scenario_file")

@@ -83,3 +83,16 @@ def test_a_reader_that_stops_early_ends_the_command_quietly():
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141
     assert stderr == ""
+
+
+def test_check_names_the_levers_and_assumptions_show_the_calibrated_value_in_use():
+    from sim.parameters import calibrated_values, load_declaration
+
+    scenarios = Path(__file__).resolve().parent.parent / "scenarios"
+    result = sim("check", str(scenarios / "rd_superdeduction.toml"))
+    assert result.returncode == 0 and "levers: rd_superdeduction=0.5 (2024-2035; industry=manufacturing)" in result.stdout
+    assert "levers: none" in sim("check", str(scenarios / "baseline.toml")).stdout
+    listed = sim("assumptions").stdout
+    name, value = next((n, v) for n, v in calibrated_values().items() if load_declaration()[n].is_assumption)
+    default = load_declaration()[name].default
+    assert f"- {name} = {value:g} in use (calibrated; declared default {default:g})" in listed
