@@ -23,7 +23,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 import numpy as np
 
@@ -239,6 +239,68 @@ def _check_year(value, file, key) -> int:
     return value
 
 
+def _check_intensity(lever: LeverDeclaration, intensity, file, key) -> float:
+    if isinstance(intensity, bool) or not isinstance(intensity, (int, float)):
+        raise ScenarioError(file, key, f"must be a number in {lever.unit}, got {type(intensity).__name__} {intensity!r}")
+    if not lever.lower <= intensity <= lever.upper:
+        raise ScenarioError(file, key, f"{intensity!r} is out of bounds: allowed {lever.lower:g} to {lever.upper:g} ({lever.unit})")
+    return float(intensity)
+
+
+# A lever's numeric fields as inputs of a sweep: 'levers.NAME.FIELD' (sim/sweep/spec.py).
+LEVER_INPUT_PREFIX = "levers."
+LEVER_INPUT_FIELDS = ("intensity", "start_year", "end_year")
+
+
+class LeverInput(NamedTuple):
+    """What a sweep input 'levers.NAME.FIELD' declares: the field's default and bounds."""
+
+    lever: str
+    field: str
+    default: float
+    lower: float
+    upper: float
+    unit: str
+    integer: bool
+
+
+def lever_input(name: str, file=None, key=None) -> LeverInput | None:
+    """The declaration of a sweep input 'levers.NAME.FIELD' (None when `name` does not start with
+    'levers.'); ScenarioError naming file and key for an unknown lever or field (did you mean)."""
+    if not name.startswith(LEVER_INPUT_PREFIX):
+        return None
+    lever, _, field = name[len(LEVER_INPUT_PREFIX):].partition(".")
+    declared = load_levers()
+    if lever not in declared:
+        raise ScenarioError(file, key, f"unknown lever '{lever}'{did_you_mean(lever, declared)}; allowed: {', '.join(declared)}")
+    if field not in LEVER_INPUT_FIELDS:
+        raise ScenarioError(file, key, f"unknown lever field '{field}'{did_you_mean(field, LEVER_INPUT_FIELDS)}; "
+                                       f"a sweep varies {', '.join(LEVER_INPUT_FIELDS)}")
+    if field == "intensity":
+        entry = declared[lever]
+        return LeverInput(lever, field, 0.0, entry.lower, entry.upper, entry.unit, False)
+    default = DEFAULT_START_YEAR if field == "start_year" else DEFAULT_END_YEAR
+    return LeverInput(lever, field, float(default), float(FIRST_LEVER_YEAR), float(LAST_LEVER_YEAR), "year", True)
+
+
+def check_lever_input(name: str, value, file, key) -> float:
+    """A sweep's value of 'levers.NAME.FIELD', checked as a scenario's [levers.NAME] field is."""
+    declared = lever_input(name, file, key)
+    if declared.field == "intensity":
+        return _check_intensity(load_levers()[declared.lever], value, file, key)
+    return float(_check_year(value, file, key))
+
+
+def with_lever_inputs(levers: Mapping[str, LeverSetting], values: Mapping[str, float], file) -> dict[str, LeverSetting]:
+    """The levers of a scenario with a sweep sample's lever fields set ('levers.NAME.FIELD' -> value),
+    validated and merged as a scenario file extending it would be (parse_levers)."""
+    table: dict[str, dict] = {}
+    for name, value in values.items():
+        declared = lever_input(name, file, f"inputs.{name}")
+        table.setdefault(declared.lever, {})[declared.field] = int(round(value)) if declared.integer else float(value)
+    return parse_levers(table, file, levers)
+
+
 def parse_levers(table, file, inherited: Mapping[str, LeverSetting] | None = None) -> dict[str, LeverSetting]:
     """A scenario's [levers] table validated and merged over the levers of the file it extends
     (field by field: a child may change only a lever's intensity, say)."""
@@ -260,11 +322,7 @@ def parse_levers(table, file, inherited: Mapping[str, LeverSetting] | None = Non
         merged.update({field: value for field, value in entry.items() if field != "target"})
         if "intensity" not in merged:
             raise ScenarioError(file, f"{key}.intensity", f"missing: the lever's intensity in {lever.unit} ({lever.lower:g} to {lever.upper:g})")
-        intensity = merged["intensity"]
-        if isinstance(intensity, bool) or not isinstance(intensity, (int, float)):
-            raise ScenarioError(file, f"{key}.intensity", f"must be a number in {lever.unit}, got {type(intensity).__name__} {intensity!r}")
-        if not lever.lower <= intensity <= lever.upper:
-            raise ScenarioError(file, f"{key}.intensity", f"{intensity!r} is out of bounds: allowed {lever.lower:g} to {lever.upper:g} ({lever.unit})")
+        intensity = _check_intensity(lever, merged["intensity"], file, f"{key}.intensity")
         start = _check_year(merged.get("start_year", DEFAULT_START_YEAR), file, f"{key}.start_year")
         end = _check_year(merged.get("end_year", DEFAULT_END_YEAR), file, f"{key}.end_year")
         if start > end:

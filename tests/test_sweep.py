@@ -301,3 +301,59 @@ def test_a_failing_sample_stops_the_sweep_and_keeps_what_finished(tmp_path):
     kept = SweepStore(tmp_path / spec.name, spec.model, spec.model.years).read()
     assert list(kept["sample"].values) == list(range(first_failure))
     assert np.array_equal(kept["y"].values[:, 0, 0], Ishigami.evaluate(build_design(spec)[:first_failure]))
+
+
+LEVER_SWEEP = """scenario = "{scenario}"
+method = "{method}"
+scale = 0.01
+seeds = 1
+[inputs]
+{inputs}
+[[outputs]]
+variable = "rd_spend_mfg"
+year = 2030
+"""
+
+
+def lever_sweep(tmp_path, inputs, method="grid", scenario=ROOT / "scenarios" / "baseline.toml"):
+    path = tmp_path / "levers.toml"
+    path.write_text(LEVER_SWEEP.format(scenario=scenario, method=method, inputs=inputs))
+    return path
+
+
+def test_a_sweep_varies_lever_fields_within_their_declared_ranges_and_runs_them(tmp_path):
+    from sim.levers import load_levers
+
+    spec = load_sweep(lever_sweep(tmp_path, '"levers.rd_superdeduction.intensity" = {}\n'
+                                            '"levers.rd_superdeduction.start_year" = { bounds = [2024, 2028] }\n', "lhs"))
+    intensity, start = spec.inputs
+    declared = load_levers()["rd_superdeduction"]
+    assert (intensity.lower, intensity.upper, intensity.integer) == (declared.lower, declared.upper, False)
+    assert (start.lower, start.upper, start.integer, start.base) == (2024.0, 2028.0, True, 2024.0)
+    # a sample pulls the lever: the same seed with a larger deduction spends more on R&D by 2030
+    without = spec.model.evaluate({"levers.rd_superdeduction.intensity": 0.0, "levers.rd_superdeduction.start_year": 2024}, 1)
+    pulled = spec.model.evaluate({"levers.rd_superdeduction.intensity": 1.0, "levers.rd_superdeduction.start_year": 2024}, 1)
+    later = spec.model.evaluate({"levers.rd_superdeduction.intensity": 1.0, "levers.rd_superdeduction.start_year": 2031}, 1)
+    year = list(spec.model.years).index(2030)
+    assert pulled["rd_spend_mfg"][year] > 1.2 * without["rd_spend_mfg"][year]
+    assert later["rd_spend_mfg"][year] == without["rd_spend_mfg"][year]  # not yet started in 2030: the baseline, bit for bit
+
+
+@pytest.mark.parametrize("inputs,key,message", [
+    ('"levers.rd_superdeductoin.intensity" = {}', "inputs.levers.rd_superdeductoin.intensity", "did you mean 'rd_superdeduction'"),
+    ('"levers.rd_superdeduction.intensty" = {}', "inputs.levers.rd_superdeduction.intensty", "did you mean 'intensity'"),
+    ('"levers.rd_superdeduction.intensity" = { bounds = [0.0, 99.0] }', "inputs.levers.rd_superdeduction.intensity.bounds",
+     "out of bounds"),
+    ('"levers.rd_superdeduction.start_year" = { bounds = [2024, 2030] }', "inputs.levers.rd_superdeduction.start_year",
+     "does not pull rd_superdeduction"),
+    ('"levers.digital_subsidy.start_year" = { bounds = [2025, 2034] }', "inputs.levers.digital_subsidy.start_year",
+     "keep start_year at or before end_year"),
+])
+def test_a_bad_lever_input_gives_one_line_naming_file_and_key(tmp_path, capsys, inputs, key, message):
+    scenario = ROOT / "scenarios" / "digital_empowerment.toml"  # pulls digital_subsidy 2024-2030, not rd_superdeduction
+    path = lever_sweep(tmp_path, inputs, "lhs", scenario)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--quiet"]) == 2
+    line = capsys.readouterr().err.strip()
+    assert len(line.splitlines()) == 1 and key in line and message in line, line
+    assert not out.exists()

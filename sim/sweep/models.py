@@ -72,8 +72,18 @@ class SimModel:
 
     @staticmethod
     def declared(name: str) -> DeclaredInput | None:
+        """A parameter of calibration/parameters.toml, or a lever field 'levers.NAME.FIELD'
+        (intensity, start_year, end_year; sim.levers.lever_input)."""
+        from sim.errors import ScenarioError
+        from sim.levers import lever_input
         from sim.parameters import load_declaration
 
+        try:
+            lever = lever_input(name)
+        except ScenarioError:  # validate() names the file and key with what is allowed
+            return None
+        if lever is not None:
+            return DeclaredInput(name, lever.default, lever.lower, lever.upper, lever.unit, lever.integer)
         parameter = load_declaration().get(name)
         if parameter is None:
             return None
@@ -89,14 +99,23 @@ class SimModel:
     @staticmethod
     def validate(name: str, value: object, file: object, key: str) -> float:
         """The scenario loader's own check: unknown name (did-you-mean), type, whole years, bounds."""
+        from sim.levers import LEVER_INPUT_PREFIX, check_lever_input
         from sim.parameters import validate_value
 
+        if name.startswith(LEVER_INPUT_PREFIX):
+            return check_lever_input(name, value, file, key)
         return validate_value(name, value, file, key)
 
     def base_value(self, name: str) -> float:
-        """The value a sample leaves unchanged: the scenario's override, else calibrated, else default."""
+        """The value a sample leaves unchanged: the scenario's override, else calibrated, else default
+        (a lever field: the base scenario's setting, else the field's default)."""
+        from sim.levers import lever_input
         from sim.parameters import resolve
 
+        lever = lever_input(name)
+        if lever is not None:
+            setting = self.scenario.levers.get(lever.lever)
+            return float(getattr(setting, lever.field)) if setting is not None else lever.default
         return float(resolve(self.scenario.parameters)[name])
 
     def describe(self) -> dict:
@@ -112,6 +131,7 @@ class SimModel:
             "scenario": scenario.name,
             "parameters": sorted(resolve(scenario.parameters).items()),
             "macro": sorted((k, sorted(v.items())) for k, v in scenario.macro_overrides.items()),
+            "levers": scenario.lever_summary(),
             "scale": self.scale,
             "variables": list(self.variables),
         }
@@ -119,7 +139,12 @@ class SimModel:
     def evaluate(self, inputs: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
         from sim.runner import simulate
 
-        scenario = replace(self.scenario, parameters={**self.scenario.parameters, **inputs})
+        from sim.levers import LEVER_INPUT_PREFIX, with_lever_inputs
+
+        levers = {name: value for name, value in inputs.items() if name.startswith(LEVER_INPUT_PREFIX)}
+        parameters = {name: value for name, value in inputs.items() if name not in levers}
+        scenario = replace(self.scenario, parameters={**self.scenario.parameters, **parameters},
+                           levers=with_lever_inputs(self.scenario.levers, levers, "sweep sample") if levers else self.scenario.levers)
         dataset = simulate(scenario, seed, self.scale)
         return {name: np.asarray(dataset[name].values[0], dtype=np.float64) for name in self.variables}
 

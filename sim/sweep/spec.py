@@ -22,6 +22,8 @@
     bounds = [1.0, 4.0]                 # within the declared bounds; omit for the declared bounds
     [inputs.markup]
     values = [0.1, 0.15, 0.2]           # grid and oat only
+    [inputs."levers.digital_subsidy.intensity"]   # a lever field: intensity, start_year or end_year
+    bounds = [0.0, 0.5]                 # within the lever's declared range (calibration/levers.toml)
 
     [[outputs]]
     variable = "manufacturing_va"       # a result variable in a year,
@@ -242,7 +244,35 @@ def _inputs(raw, path, cls, model, method) -> tuple[Input, ...]:
             raise SweepError(path, f"{key}.bounds", "a whole-year input needs bounds at least one year apart")
         base = model.base_value(name) if model is not None else declared.default
         inputs.append(Input(name, float(lower), float(upper), values, declared.integer, float(base), declared.unit))
+    if model is not None and hasattr(model, "scenario"):
+        _check_lever_inputs(inputs, model.scenario, path)
     return tuple(inputs)
+
+
+def _check_lever_inputs(inputs: list[Input], scenario, path) -> None:
+    """Lever fields varied together must make a lever every sample can pull: a lever's years are
+    varied only where the base scenario pulls it or its intensity is varied too, and its start can
+    never fall after its end."""
+    from sim.levers import lever_input
+
+    varied = {i.name: i for i in inputs}
+    for item in inputs:
+        declared = lever_input(item.name)
+        if declared is None or declared.field == "intensity":
+            continue
+        key = f"inputs.{item.name}"
+        prefix = item.name.rsplit(".", 1)[0]
+        if declared.lever not in scenario.levers and f"{prefix}.intensity" not in varied:
+            raise SweepError(path, key, f"the base scenario does not pull {declared.lever}: vary "
+                                        f"{prefix}.intensity too, or pull the lever in the scenario")
+        setting = scenario.levers.get(declared.lever)
+        start = varied.get(f"{prefix}.start_year")
+        end = varied.get(f"{prefix}.end_year")
+        latest_start = start.upper if start else (setting.start_year if setting else lever_input(f"{prefix}.start_year").default)
+        earliest_end = end.lower if end else (setting.end_year if setting else lever_input(f"{prefix}.end_year").default)
+        if latest_start > earliest_end:
+            raise SweepError(path, key, f"a sample could start {declared.lever} in {latest_start:g} and end it in "
+                                        f"{earliest_end:g}: keep start_year at or before end_year")
 
 
 def _year(value, path, key, years):
