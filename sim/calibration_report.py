@@ -19,8 +19,8 @@ from scipy import stats
 
 from sim.calibrate import history_targets, measure, measured_year, trajectory
 from sim.calibration_data import Target, load_history, load_targets
-from sim.macro import LAST_YEAR
-from sim.plotting import (LAST_BACKCAST_YEAR, ROLE_MARKERS, draw_size_ccdf, figure_title, panel_grid, period_text, shared_legend,
+from sim.macro import LAST_BACKCAST_YEAR, LAST_YEAR
+from sim.plotting import (ROLE_MARKERS, draw_size_ccdf, figure_title, panel_grid, period_text, shared_legend,
                           style_axis)
 from sim.stylized_facts import Fact, facts, format_facts, laplace_log_likelihood, normal_log_likelihood
 

@@ -28,6 +28,7 @@ GROWTH_PATHS = (
     "carbon_factor_change",
 )
 FIRST_YEAR, LAST_YEAR = 2012, 2035
+LAST_BACKCAST_YEAR = 2022  # 2013-2022 follow observed macro paths (back-casts); later years are projections
 YEARS = np.arange(FIRST_YEAR, LAST_YEAR + 1)
 
 

@@ -31,12 +31,11 @@ from sim.errors import InputError  # noqa: E402
 from sim.firm_distributions import stored_distributions  # noqa: E402
 from sim.goals import STABLE_TOLERANCE, first_year, goals_for, in_units  # noqa: E402
 from sim.indicators import CONTRACT, VARIABLES  # noqa: E402
-from sim.macro import LAST_YEAR  # noqa: E402
+from sim.macro import LAST_BACKCAST_YEAR, LAST_YEAR  # noqa: E402
 from sim.output import atomic_target  # noqa: E402
 from sim.parameters import did_you_mean  # noqa: E402
 from sim.results import describe  # noqa: E402
 
-LAST_BACKCAST_YEAR = 2022  # 2013-2022 follow observed macro paths; later years are projections
 COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
 ROLE_MARKERS = {"initial": ("o", "black"), "fit": ("D", "black"), "check": ("s", "tab:red")}
 GOAL_COLOUR = "tab:red"

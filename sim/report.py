@@ -114,7 +114,9 @@ def goals_section(results: dict[str, xr.Dataset]) -> str:
         cells = []
         for d in results.values():
             check = check_goal(goal, d)
-            if check.share_met is None:
+            if check.before_projection:
+                cells.append(f'<span class="note">met before the projection starts</span>; {esc(check.model_value)}')
+            elif check.share_met is None:
                 cells.append(f"not checked ({esc(check.model_value)})" if check.model_value != "-" else "not checked")
             else:
                 css = "met" if check.share_met >= 0.5 else "unmet"

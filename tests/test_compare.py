@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from sim.cli import main
-from sim.goals import Goal, check_goal, load_goals, load_reading, peak_year, series
+from sim.goals import Goal, check_goal, load_goals, load_reading, met_before_projection, peak_year, series
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "calibration" / "documents"
@@ -93,7 +93,12 @@ def test_one_goal_model_reads_every_kind_on_a_known_series():
     peak = goal("peak_by", "industrial_co2", 2030, 2030)
     assert list(peak_year(rising["industrial_co2"]).values) == [2028, 2035]
     assert list(peak.met(rising).values) == [True, False]  # a series still rising at the end has not peaked
-    assert check_goal(peak, rising).share_met == 0.5
+    assert check_goal(peak, rising).share_met == 0.5 and not check_goal(peak, rising).before_projection
+    # a peak in a back-cast year (to 2022) in every run: met before the projection starts, not a probability
+    early = rising.assign(industrial_co2=(("run", "year"), [np.where(years <= 2016, years - 2000.0, 10.0)] * 2))
+    assert list(met_before_projection(peak, early).values) == [True, True]
+    assert check_goal(peak, early).before_projection and check_goal(peak, early).model_value == "peak in 2016, a back-cast year"
+    assert not met_before_projection(goal("at_least", "hightech_share", 2035, 1.0), rising).any()  # a 2035 level is a projection
     assert list(goal("at_least", "hightech_share", 2040, 1.0).met(rising).values) == [False, False]  # not simulated
     assert series(rising, "hightech_share").equals(rising["hightech_share"])
 
