@@ -51,7 +51,7 @@ def release_freed_memory() -> bool:
     pages inside the heap), once a long-lived array has grown (the firm columns, a workspace
     buffer): the buffer it replaced is larger than any temporary, so with the heap never trimmed
     (keep_freed_memory) it would stay in the process unused, and a whole-population run whose firms
-    grow from 52 to 78 million rows would hold both sizes at once. True when done."""
+    grow from 52 to 76 million rows would hold both sizes at once. True when done."""
     if not sys.platform.startswith("linux"):
         return False
     try:

@@ -99,7 +99,11 @@ def innovate(productivity, rd_spending, wage, imitated, peer_productivity, draws
     return best
 
 
-MAX_RELATIVE_GROWTH = 0.5  # expected growth above the economy's counts up to half the user cost of knowledge (return at most doubled)
+# assumption: growth above the economy's counts toward the expected return up to half the user cost of
+# knowledge (the return at most doubled), and below it down to minus the user cost (at least halved):
+# 1 / (r + delta - g) has a pole at g = r + delta, and a market's one-year demand growth is a noisy
+# guide to the growth of the rents an innovation will earn over its life.
+MAX_RELATIVE_GROWTH = 0.5
 
 
 def rd_returns(markup_factor, normal_markup, demand_growth, gdp_growth, interest_rate, knowledge_depreciation) -> np.ndarray:

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import InputError, read_toml
+from sim.levers import LEVER_INPUT_PREFIX
 from sim.parameters import did_you_mean
 from sim.output import file_name_problem
 from sim.sweep.models import MODELS
@@ -244,7 +245,7 @@ def _inputs(raw, path, cls, model, method) -> tuple[Input, ...]:
             raise SweepError(path, f"{key}.bounds", "a whole-year input needs bounds at least one year apart")
         base = model.base_value(name) if model is not None else declared.default
         inputs.append(Input(name, float(lower), float(upper), values, declared.integer, float(base), declared.unit))
-    if model is not None and hasattr(model, "scenario"):
+    if any(i.name.startswith(LEVER_INPUT_PREFIX) for i in inputs):  # only the firm model declares lever inputs
         _check_lever_inputs(inputs, model.scenario, path)
     return tuple(inputs)
 
