@@ -10,7 +10,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 import numpy as np
 
@@ -59,6 +59,55 @@ def expand_years(table: Mapping[str, float], file: object, path: str, allowed: t
                                              f"(the range the model represents, {MACRO_FILE.name})")
         out.update({year: float(value) for year in range(first, last + 1)})
     return out
+
+
+MACRO_INPUT_PREFIX = "macro."
+MACRO_UNIT = "% per year"
+
+
+class MacroInput(NamedTuple):
+    """What a sweep input 'macro.PATH.YEARS' declares: one value (% per year) of path PATH in the
+    years YEARS ("YYYY" or "YYYY-YYYY"), as a scenario's [macro.PATH] "YEARS" = value sets it."""
+
+    path: str
+    years: str
+    first: int
+    last: int
+    lower: float
+    upper: float
+
+
+def macro_input(name: str, file=None, key=None) -> MacroInput | None:
+    """The declaration of a sweep input 'macro.PATH.YEARS' (None when `name` does not start with
+    'macro.'); ScenarioError naming file and key for an unknown path (did you mean) or bad years."""
+    if not name.startswith(MACRO_INPUT_PREFIX):
+        return None
+    path, _, years = name[len(MACRO_INPUT_PREFIX):].partition(".")
+    if path not in GROWTH_PATHS:
+        raise ScenarioError(file, key, f"unknown macro path '{path}'{did_you_mean(path, GROWTH_PATHS)}; allowed: {', '.join(GROWTH_PATHS)}")
+    if not years:
+        raise ScenarioError(file, key, f"name the years the value holds: 'macro.{path}.YYYY' or 'macro.{path}.YYYY-YYYY'")
+    lower, upper = allowed_range(path)
+    covered = expand_years({years: lower}, file, key or name, (lower, upper))  # the year key's own checks
+    return MacroInput(path, years, min(covered), max(covered), lower, upper)
+
+
+def check_macro_input(name: str, value, file, key) -> float:
+    """A sweep's value of 'macro.PATH.YEARS', checked as a scenario's [macro.PATH] value is."""
+    declared = macro_input(name, file, key)
+    return expand_years({declared.years: value}, file, key, (declared.lower, declared.upper))[declared.first]
+
+
+def with_macro_inputs(overrides: Mapping[str, Mapping[str, float]], values: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """A scenario's macro overrides with a sweep sample's 'macro.PATH.YEARS' values set last, so
+    that they hold in their years whatever the scenario set there."""
+    merged = {path: dict(years) for path, years in overrides.items()}
+    for name, value in values.items():
+        declared = macro_input(name)
+        table = {key: v for key, v in merged.get(declared.path, {}).items() if key != declared.years}
+        table[declared.years] = float(value)
+        merged[declared.path] = table
+    return merged
 
 
 @cache

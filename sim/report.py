@@ -303,3 +303,75 @@ def page(title: str, sections, builders) -> str:
     body = "".join(f'<section id="{slug}"><h2>{esc(name)}</h2>{builders[slug]()}</section>' for slug, name in sections)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
             f"<style>{STYLE}</style></head><body><h1>{esc(title)}</h1><nav>{nav}</nav>{body}</body></html>\n")
+
+
+# ---------------------------------------------------------------- experiments (sim sweep, method experiment)
+EXPERIMENT_SECTIONS = (
+    ("experiment", "Experiment"),
+    ("outcomes", "Outcomes by policy"),
+    ("goals", "Goals"),
+    ("discovery", "Where goals fail (PRIM)"),
+    ("provenance", "Provenance"),
+)
+
+
+def embedded_figure(path: Path, caption: str) -> str:
+    encoded = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{encoded}"><figcaption>{esc(caption)}</figcaption></figure>'
+
+
+def _experiment_definition(spec, dataset: xr.Dataset) -> str:
+    import json
+
+    policies = json.loads(dataset.attrs["policies"])
+    rows = [[esc(name), esc(entry["levers"] or "none (the base scenario's levers)"), esc(entry["description"])]
+            for name, entry in policies.items()]
+    uncertainties = [[esc(i.name), number(i.lower), number(i.upper), esc(i.unit)] for i in spec.inputs[1:]]
+    return (f"<p>{esc(spec.description)}</p><p>Base scenario {esc(dataset.attrs['scenario'])}, scale {dataset.attrs['scale']:g}; "
+            f"{dataset.sizes['sample']} uncertainty samples (Latin hypercube, sampler seed {spec.sampler_seed}) x "
+            f"{len(policies)} policies x {dataset.sizes['run']} runs (seeds common to every policy).</p>"
+            + "<h3>Policies</h3>" + table(["policy", "levers pulled", "description"], rows)
+            + "<h3>Uncertainties</h3>" + table(["input", "lower", "upper", "unit"], uncertainties, numeric_from=1))
+
+
+def _outcome_rows(spec, policies) -> list[list[str]]:
+    return [[esc(row["output"]), esc(row["policy"]), number(row["mean"]), f"{number(row['p05'])} &ndash; {number(row['p95'])}",
+             number(row["difference_mean"]), f"{number(row['difference_p05'])} &ndash; {number(row['difference_p95'])}"]
+            for _, row in policies.iterrows()]
+
+
+def _goal_rows(goals) -> list[list[str]]:
+    from sim.sweep.experiment import met_text
+
+    return [[esc(row["goal"]), esc(row["reading"]), esc(row["policy"]), esc(met_text(row))] for _, row in goals.iterrows()]
+
+
+def _prim_section(tables, figures) -> str:
+    if "prim" not in tables:
+        return '<p class="note">The experiment names no goals (goals = [...] in the sweep file).</p>'
+    rows = []
+    for _, row in tables["prim"].iterrows():
+        limit = esc(row["restriction"] or row["note"])
+        rows.append([esc(row["goal"]), limit, number(row["quasi_p"]), number(row["coverage"]), number(row["density"]), number(row["mass"])])
+    parts = [table(["goal", "restriction", "quasi-p", "coverage", "density", "mass"], rows, numeric_from=2)]
+    parts += [embedded_figure(path, f"where {key} fails") for key, path in figures.items() if key != "outcomes"]
+    return ('<p class="note">Coverage: the share of the runs missing the goal that lie in the box; density: the share '
+            "of the box's runs that miss it; mass: the box's share of all runs (PRIM, Friedman and Fisher 1999, as "
+            "scenario discovery uses it, Bryant and Lempert 2010; EMA Workbench). The box is the one on the peeling "
+            "trajectory with the highest harmonic mean of coverage and density among those holding at least half of the "
+            "failing runs, less restrictions with a quasi-p value above 5%.</p>" + "".join(parts))
+
+
+def build_experiment_report(spec, dataset: xr.Dataset, tables, figures: dict) -> str:
+    """The report of an experiment (policies x uncertainties) as one HTML string."""
+    builders = {
+        "experiment": lambda: _experiment_definition(spec, dataset),
+        "outcomes": lambda: table(["output", "policy", "mean", "5%&ndash;95%", "difference", "5%&ndash;95%"],
+                                  _outcome_rows(spec, tables["indices"]), numeric_from=2)
+        + embedded_figure(figures["outcomes"], "outcomes by policy"),
+        "goals": lambda: table(["goal", "reading", "policy", "runs meeting it"], _goal_rows(tables["goals"]))
+        if "goals" in tables else '<p class="note">No goals named.</p>',
+        "discovery": lambda: _prim_section(tables, figures),
+        "provenance": lambda: table(["attribute", "value"], [[esc(k), esc(v)] for k, v in dataset.attrs.items() if k not in ("policies",)]),
+    }
+    return page(f"sim experiment {spec.name}", EXPERIMENT_SECTIONS, builders)

@@ -36,13 +36,13 @@ def command_sweep(args) -> int:
     spec = load_sweep(args.sweep, scale=args.scale)
     out = Path(args.out)
     check_output_directory(out if out.exists() else out.parent)  # a missing OUT is created inside an existing folder
-    from sim.sweep.analysis import analyse, format_table, write_tables
+    from sim.sweep import analysis
+    from sim.sweep.analysis import format_table
     from sim.sweep.design import sample_count
     from sim.sweep.execute import default_workers, run_sweep, scheduler_host_port
 
     if args.scheduler is not None:
         scheduler_host_port(args.scheduler)  # its form, before anything is printed or tried
-    from sim.sweep.figures import write_figures
 
     samples = sample_count(spec)
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{min(args.workers or default_workers(), samples)} local worker(s)"
@@ -56,8 +56,9 @@ def command_sweep(args) -> int:
     tables = {}
 
     def write_analysis(dataset, directory):
-        tables.update(analyse(spec, dataset))
-        return write_tables(spec, tables, directory) + write_figures(spec, tables, directory)
+        written_tables, written = analysis.write_analysis(spec, dataset, directory)
+        tables.update(written_tables)
+        return written
 
     try:
         result = run_sweep(
@@ -79,7 +80,7 @@ def command_sweep(args) -> int:
     reused = f" ({result.reused} reused from the interrupted run)" if result.reused else ""
     print(f"ran {result.evaluated} sample(s){reused} in {result.elapsed:.1f} s on {result.executor}")
     if result.failed_samples:
-        print(f"{result.failed_samples} of {result.dataset.sizes['sample']} sample(s) failed and are left out of the analysis "
+        print(f"{result.failed_samples} of {result.samples} sample(s) failed and are left out of the analysis "
               f"(Morris: the steps to and from them; Sobol: their whole block); first: {result.errors[0]}")
     print(format_table(spec, tables, top=args.top))
     print(f"wrote {result.path}")
@@ -91,11 +92,13 @@ def command_sweep(args) -> int:
 def register(commands) -> None:
     sweep = commands.add_parser(
         "sweep",
-        help="run an ensemble or sensitivity sweep (grid, oat, morris, sobol, lhs) and analyse it",
+        help="run an ensemble, a sensitivity sweep (grid, oat, morris, sobol, lhs) or an experiment (policies x uncertainties) and analyse it",
         description=(
             "Run every sample of a sweep file on a local process pool (default: every core) or a Dask "
             "cluster, write OUT/<sweep>/results.nc as samples finish, then the SALib analysis: "
-            "<method>.csv tables and tornado / Sobol-bar / over-time figures."
+            "<method>.csv tables and tornado / Sobol-bar / over-time figures. An experiment (method = "
+            "\"experiment\") writes outcomes by policy, its goals, the PRIM box where each goal fails, "
+            "figures and report.html."
         ),
     )
     PARSER[:] = [sweep]

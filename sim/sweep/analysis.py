@@ -25,14 +25,9 @@ OVER_TIME_RESAMPLES = 100
 
 def output_values(spec, dataset, output) -> np.ndarray:
     """Y per sample: the output's statistic over its years, averaged over the sample's runs."""
-    series = dataset[output.variable].sel(year=slice(output.first, output.last))
-    if output.statistic == "value":
-        per_run = series.sel(year=output.first)
-    elif output.statistic == "cumulative":
-        per_run = series.sum("year", skipna=False)
-    else:
-        per_run = series.mean("year", skipna=False)
-    return np.asarray(per_run.mean("run", skipna=False).values, dtype=np.float64)  # a failed run: NaN
+    from sim.sweep.experiment import per_run
+
+    return np.asarray(per_run(dataset, output).mean("run", skipna=False).values, dtype=np.float64)  # a failed run: NaN
 
 
 def _morris(spec, X, Y, resamples=None):
@@ -219,7 +214,12 @@ def _analyse_rows(spec, X, Y, resamples):
 
 
 def analyse(spec, dataset, over_time: bool = True) -> dict[str, pd.DataFrame]:
-    """Tables: "indices" (output x input), maybe "pairs"/"summary", and "over_time" (variable x year x input)."""
+    """Tables: "indices" (output x input), maybe "pairs"/"summary", and "over_time" (variable x year x input);
+    for an experiment those of sim.sweep.experiment ("indices": output x policy, "goals", "prim")."""
+    if spec.method == "experiment":
+        from sim.sweep.experiment import analyse_experiment
+
+        return analyse_experiment(spec, dataset)[0]
     X = np.asarray(dataset["design"].values, dtype=np.float64)
     metric = MAIN_METRIC[spec.method]
     indices, extras = [], []
@@ -254,6 +254,20 @@ def analyse(spec, dataset, over_time: bool = True) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def write_analysis(spec, dataset, directory) -> tuple[dict[str, pd.DataFrame], list]:
+    """The analysis a sweep writes into its folder (`sim sweep`, `sim.sweep`): its tables as CSV and
+    its figures; an experiment's own tables, figures and report (sim.sweep.experiment). Returns the
+    tables and the paths written."""
+    if spec.method == "experiment":
+        from sim.sweep.experiment import write_experiment
+
+        return write_experiment(spec, dataset, directory)
+    from sim.sweep.figures import write_figures
+
+    tables = analyse(spec, dataset)
+    return tables, write_tables(spec, tables, directory) + write_figures(spec, tables, directory)
+
+
 def write_tables(spec, tables: dict[str, pd.DataFrame], directory) -> list:
     """CSV files <method>.csv, <method>_<table>.csv; returns the paths written."""
     from sim.output import atomic_target
@@ -285,7 +299,11 @@ def _cell(value: float) -> str:
 
 
 def format_table(spec, tables: dict[str, pd.DataFrame], top: int | None = None) -> str:
-    """The indices per output as text, most influential input first."""
+    """The indices per output as text, most influential input first (an experiment: its own tables)."""
+    if spec.method == "experiment":
+        from sim.sweep.experiment import format_experiment
+
+        return format_experiment(spec, tables)
     columns = COLUMNS[spec.method]
     lines = []
     indices = tables["indices"]

@@ -28,6 +28,8 @@ def sample_count(spec) -> int:
         return (options["optimal_trajectories"] or options["trajectories"]) * (d + 1)
     if spec.method == "sobol":
         return options["samples"] * (2 * d + 2 if options["second_order"] else d + 2)
+    if spec.method == "experiment":
+        return options["samples"] * len(spec.policies)
     return options["samples"]
 
 
@@ -70,9 +72,30 @@ def build_design(spec) -> np.ndarray:
         from SALib.sample import latin
 
         design = latin.sample(problem, options["samples"], seed=seed)
+    elif spec.method == "experiment":
+        design = experiment_design(spec)
     else:  # load_sweep refuses other methods
         raise ValueError(f"unknown method {spec.method!r}")
     return np.ascontiguousarray(design, dtype=np.float64)
+
+
+def experiment_design(spec) -> np.ndarray:
+    """Policies crossed with uncertainties: a Latin hypercube of `samples` points over the
+    uncertainties (every input but the first, 'policy'), repeated under each policy in turn, so row
+    p x samples + s runs policy p on uncertainty sample s."""
+    from SALib.sample import latin
+
+    uncertainties = spec.inputs[1:]
+    problem = {"num_vars": len(uncertainties), "names": [i.name for i in uncertainties],
+               "bounds": [[i.lower, i.upper] for i in uncertainties]}
+    points = latin.sample(problem, spec.options["samples"], seed=spec.sampler_seed)
+    policies = np.repeat(np.arange(len(spec.policies), dtype=np.float64), len(points))
+    return np.column_stack([policies, np.tile(points, (len(spec.policies), 1))])
+
+
+def uncertainty_sample(spec, index: int) -> int:
+    """The uncertainty sample of design row `index` (for an experiment; else the row itself)."""
+    return index % spec.options["samples"] if spec.method == "experiment" else index
 
 
 def run_values(spec, design: np.ndarray) -> np.ndarray:
@@ -86,9 +109,11 @@ def run_values(spec, design: np.ndarray) -> np.ndarray:
 
 def sample_seeds(spec, index: int) -> tuple[int, ...]:
     """Seeds of sample `index`: 1..n for every sample (common random numbers), or independent
-    seeds derived from (sampler_seed, sample index, seed number) alone."""
+    seeds derived from (sampler_seed, sample index, seed number) alone; in an experiment every
+    policy runs an uncertainty sample on the same seeds (its index is the uncertainty sample's)."""
     if spec.seed_policy == "common":
         return tuple(range(1, spec.seeds + 1))
+    index = uncertainty_sample(spec, index)
     return tuple(
         int(np.random.SeedSequence(entropy=spec.sampler_seed, spawn_key=(int(index), number)).generate_state(1, np.uint32)[0])
         for number in range(spec.seeds)

@@ -74,7 +74,13 @@ class SweepResult:
 
     @property
     def failed_samples(self) -> int:
-        return int((np.asarray(self.dataset["error"].values) != "").any(axis=1).sum())
+        """Samples (design rows) with a failed run; an experiment's rows are its (policy, sample) pairs."""
+        errors = np.asarray(self.dataset["error"].values)
+        return int((errors.reshape(-1, errors.shape[-1]) != "").any(axis=1).sum())
+
+    @property
+    def samples(self) -> int:
+        return int(np.asarray(self.dataset["error"].values).size // self.dataset.sizes["run"])
 
 
 def default_workers() -> int:
@@ -131,6 +137,7 @@ def _end_with_sweep(sweep_alive) -> None:
 def _process_pool(model, tasks, skip, workers):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     # forkserver: the server imports the model once (preload), then forks light workers;
     # safer than fork from a process that runs threads (progress bar), faster than spawn.
@@ -142,7 +149,12 @@ def _process_pool(model, tasks, skip, workers):
     try:
         futures = {pool.submit(evaluate_sample, model, inputs, seeds, skip): index for index, inputs, seeds in tasks}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            try:
+                result = future.result()
+            except BrokenProcessPool as error:
+                raise BrokenProcessPool(f"{error}; a worker process died. If a Python script started the sweep, its calls "
+                                        'must stand under `if __name__ == "__main__":` (each worker imports the script)') from error
+            yield futures[future], result
         finished = True
     finally:
         if not finished:  # interrupted or failed: drop queued samples, stop running ones
@@ -395,6 +407,10 @@ def assemble(spec, store: SweepStore, design: np.ndarray, values: np.ndarray, to
         "sim_version": __version__,
         "git_commit": git_commit(),
     }
+    if spec.method == "experiment":
+        from sim.sweep.experiment import experiment_dataset
+
+        return experiment_dataset(spec, dataset)
     return dataset
 
 

@@ -136,3 +136,71 @@ def write_figures(spec, tables, directory: Path) -> list[Path]:
     if timeline is not None:
         written.append(timeline)
     return written
+
+
+# ---------------------------------------------------------------- experiments
+def policy_outcomes(spec, dataset, path: Path) -> Path:
+    """Each output under each policy: the spread over uncertainty samples and runs (box: 25%-75%,
+    whiskers: 5%-95%), and beside it the difference from the first policy, run by run."""
+    from sim.sweep.experiment import per_run
+
+    figure, axes = plt.subplots(len(spec.outputs), 2, figsize=(11, 0.5 * len(spec.policies) + 2.2 * len(spec.outputs)),
+                                constrained_layout=True, squeeze=False)
+    for (level_axis, gap_axis), output in zip(axes, spec.outputs):
+        values = per_run(dataset, output)
+        reference = values.isel(policy=0)
+        units = output_units(spec, output.variable, output.statistic, output.first, output.last)
+        for axis, data, title in ((level_axis, values, output.label), (gap_axis, values - reference, f"difference from {spec.policies[0]}")):
+            rows = [np.asarray(data.sel(policy=p).values, dtype=np.float64).ravel() for p in spec.policies]
+            axis.boxplot([r[np.isfinite(r)] for r in rows], orientation="horizontal", whis=(5, 95), showfliers=False, tick_labels=list(spec.policies))
+            axis.invert_yaxis()
+            axis.set_title(title, fontsize=9)
+            axis.grid(alpha=0.3, axis="x")
+            plain_numbers(axis, units, which="x")
+        gap_axis.axvline(0.0, color="grey", lw=0.8)
+    figure_title(figure, f"experiment {spec.name}: outcomes by policy over {dataset.sizes['sample']} uncertainty samples "
+                         f"x {dataset.sizes['run']} runs (box 25%-75%, whiskers 5%-95%)", fontsize=10)
+    return _save(figure, path)
+
+
+def prim_figure(goal, box, inputs, fails: np.ndarray, path: Path) -> Path:
+    """Left: PRIM's peeling trajectory, density against coverage (colour: inputs restricted), the
+    chosen box circled. Right: the runs on the box's two most restricted inputs (or one input by
+    policy), failing runs red, the box drawn."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    trajectory = box.trajectory
+    points = left.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=14)
+    figure.colorbar(points, ax=left, label="inputs restricted")
+    left.scatter([box.coverage], [box.density], s=120, facecolors="none", edgecolors="red", label="chosen box")
+    left.set_xlabel("coverage (share of failing runs in the box)")
+    left.set_ylabel("density (share of the box's runs that fail)")
+    left.legend(fontsize=8, loc="lower left")
+    left.grid(alpha=0.3)
+    numeric = [limit for limit in box.limits if limit.categories is None]
+    axes_of = [limit.name for limit in numeric[:2]]
+    if len(axes_of) < 2:  # fill with the policy, then any other input
+        for name in ["policy", *inputs.columns]:
+            if name not in axes_of and len(axes_of) < 2:
+                axes_of.append(name)
+
+    def coordinate(name):
+        column = inputs[name]
+        return column.cat.codes.to_numpy() + np.random.default_rng(0).uniform(-0.3, 0.3, len(column)) if hasattr(column, "cat") else column.to_numpy()
+
+    x, y = coordinate(axes_of[0]), coordinate(axes_of[1])  # jitter of categories: fixed seed, drawing only
+    right.scatter(x[~fails], y[~fails], s=6, color="tab:blue", alpha=0.4, label="goal met")
+    right.scatter(x[fails], y[fails], s=6, color="tab:red", alpha=0.6, label="goal missed")
+    for name, setter, axis_range in ((axes_of[0], right.set_xlabel, right.axvspan), (axes_of[1], right.set_ylabel, right.axhspan)):
+        setter(name)
+        limit = next((limit for limit in box.limits if limit.name == name), None)
+        if limit is not None and limit.categories is None:  # an open side reaches the data's edge
+            values = inputs[name].to_numpy()
+            axis_range(values.min() if limit.low is None else limit.low, values.max() if limit.high is None else limit.high,
+                       color="red", alpha=0.08)
+    for name, ticks in ((axes_of[0], right.set_xticks), (axes_of[1], right.set_yticks)):
+        if hasattr(inputs[name], "cat"):
+            ticks(range(len(inputs[name].cat.categories)), list(inputs[name].cat.categories))
+    right.legend(fontsize=8, loc="best")
+    right.grid(alpha=0.3)
+    figure_title(figure, f"where {goal.key} fails: {box.text()}", fontsize=9)
+    return _save(figure, path)

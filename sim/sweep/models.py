@@ -9,8 +9,10 @@ It must be a pure function of (inputs, seed), and picklable, so that any executo
 a local process pool, Dask workers) gives the same numbers bit for bit.
 
 - :class:`SimModel`: the firm model. Inputs are names in the one parameter declaration
-  (``calibration/parameters.toml`` through :func:`sim.parameters.load_declaration`); a sample
-  overrides the base scenario's parameters and runs :func:`sim.runner.simulate`.
+  (``calibration/parameters.toml`` through :func:`sim.parameters.load_declaration`), lever fields
+  'levers.NAME.FIELD' (:func:`sim.levers.lever_input`) and macro values 'macro.PATH.YEARS'
+  (:func:`sim.macro.macro_input`); an experiment adds the input 'policy', the number of one of its
+  policies (lever settings). A sample overrides the base scenario and runs :func:`sim.runner.simulate`.
 - :class:`IshigamiModel`: the Ishigami function, whose Sobol indices are known; it validates the
   whole pipeline (sampling, execution, storage, analysis) against theory.
 """
@@ -47,6 +49,7 @@ class SimModel:
     scenario: object  # sim.scenario.Scenario (kept untyped so that workers import it lazily)
     scale: float
     variables: tuple[str, ...]
+    policies: tuple = ()  # an experiment's (name, {lever: LeverSetting}) pairs, chosen by input POLICY_INPUT
 
     label = "sim"
     preload = ("sim.runner",)  # imported once by the process-pool server before it forks workers
@@ -72,18 +75,22 @@ class SimModel:
 
     @staticmethod
     def declared(name: str) -> DeclaredInput | None:
-        """A parameter of calibration/parameters.toml, or a lever field 'levers.NAME.FIELD'
-        (intensity, start_year, end_year; sim.levers.lever_input)."""
+        """A parameter of calibration/parameters.toml, a lever field 'levers.NAME.FIELD' (intensity,
+        start_year, end_year; sim.levers.lever_input) or a macro value 'macro.PATH.YEARS'
+        (sim.macro.macro_input; declared default: none, base_value reads the scenario's path)."""
         from sim.errors import ScenarioError
         from sim.levers import lever_input
+        from sim.macro import MACRO_UNIT, macro_input
         from sim.parameters import load_declaration
 
         try:
-            lever = lever_input(name)
+            lever, macro = lever_input(name), macro_input(name)
         except ScenarioError:  # validate() names the file and key with what is allowed
             return None
         if lever is not None:
             return DeclaredInput(name, lever.default, lever.lower, lever.upper, lever.unit, lever.integer)
+        if macro is not None:
+            return DeclaredInput(name, math.nan, macro.lower, macro.upper, MACRO_UNIT)
         parameter = load_declaration().get(name)
         if parameter is None:
             return None
@@ -100,19 +107,27 @@ class SimModel:
     def validate(name: str, value: object, file: object, key: str) -> float:
         """The scenario loader's own check: unknown name (did-you-mean), type, whole years, bounds."""
         from sim.levers import LEVER_INPUT_PREFIX, check_lever_input
+        from sim.macro import MACRO_INPUT_PREFIX, check_macro_input
         from sim.parameters import validate_value
 
         if name.startswith(LEVER_INPUT_PREFIX):
             return check_lever_input(name, value, file, key)
+        if name.startswith(MACRO_INPUT_PREFIX):
+            return check_macro_input(name, value, file, key)
         return validate_value(name, value, file, key)
 
     def base_value(self, name: str) -> float:
         """The value a sample leaves unchanged: the scenario's override, else calibrated, else default
-        (a lever field: the base scenario's setting, else the field's default)."""
+        (a lever field: the base scenario's setting, else the field's default; a macro value: the
+        scenario's path averaged over the input's years)."""
         from sim.levers import lever_input
+        from sim.macro import FIRST_YEAR, macro_input
         from sim.parameters import resolve
 
-        lever = lever_input(name)
+        lever, macro = lever_input(name), macro_input(name)
+        if macro is not None:
+            path = self.scenario.macro().growth[macro.path]
+            return float(100.0 * path[macro.first - FIRST_YEAR:macro.last - FIRST_YEAR + 1].mean())
         if lever is not None:
             setting = self.scenario.levers.get(lever.lever)
             return float(getattr(setting, lever.field)) if setting is not None else lever.default
@@ -132,6 +147,7 @@ class SimModel:
             "parameters": sorted(resolve(scenario.parameters).items()),
             "macro": sorted((k, sorted(v.items())) for k, v in scenario.macro_overrides.items()),
             "levers": scenario.lever_summary(),
+            "policies": [(name, "; ".join(s.describe() for s in levers.values())) for name, levers in self.policies],
             "scale": self.scale,
             "variables": list(self.variables),
         }
@@ -140,13 +156,21 @@ class SimModel:
         from sim.runner import simulate
 
         from sim.levers import LEVER_INPUT_PREFIX, with_lever_inputs
+        from sim.macro import MACRO_INPUT_PREFIX, with_macro_inputs
 
+        inputs = dict(inputs)
+        base_levers = self.policies[int(inputs.pop(POLICY_INPUT))][1] if POLICY_INPUT in inputs else self.scenario.levers
         levers = {name: value for name, value in inputs.items() if name.startswith(LEVER_INPUT_PREFIX)}
-        parameters = {name: value for name, value in inputs.items() if name not in levers}
+        macro = {name: value for name, value in inputs.items() if name.startswith(MACRO_INPUT_PREFIX)}
+        parameters = {name: value for name, value in inputs.items() if name not in levers and name not in macro}
         scenario = replace(self.scenario, parameters={**self.scenario.parameters, **parameters},
-                           levers=with_lever_inputs(self.scenario.levers, levers, "sweep sample") if levers else self.scenario.levers)
+                           macro_overrides=with_macro_inputs(self.scenario.macro_overrides, macro),
+                           levers=with_lever_inputs(base_levers, levers, "sweep sample") if levers else base_levers)
         dataset = simulate(scenario, seed, self.scale)
         return {name: np.asarray(dataset[name].values[0], dtype=np.float64) for name in self.variables}
+
+
+POLICY_INPUT = "policy"  # an experiment's input: the number of the policy a sample runs
 
 
 ISHIGAMI_A = 7.0

@@ -34,6 +34,20 @@
     years = [2023, 2035]
     name = "co2_2023_2035"              # optional label
 
+An experiment (method = "experiment", EMA Workbench's shape) crosses policies with uncertainties:
+every uncertainty sample (a Latin hypercube over [inputs]: parameters and macro values
+'macro.PATH.YEARS', never levers) runs under every policy, on the same seeds:
+
+    method = "experiment"
+    goals = ["sei_share_gdp_goal", "carbon_peak"]   # optional: checked run by run; PRIM finds where they fail
+    [options]
+    samples = 16
+    [policies.no_policy]                # lever settings over the base scenario's, as a scenario's [levers]
+    [policies.digital.levers.digital_subsidy]
+    intensity = 0.3
+    [inputs."macro.world_demand_growth.2023-2035"]
+    bounds = [0.0, 6.0]                 # % per year, within the path's allowed range
+
 Every fault raises InputError naming the file and the key, with what is allowed.
 """
 
@@ -49,13 +63,13 @@ from sim.parameters import did_you_mean
 from sim.output import file_name_problem
 from sim.sweep.models import MODELS
 
-METHODS = ("grid", "oat", "morris", "sobol", "lhs")
+METHODS = ("grid", "oat", "morris", "sobol", "lhs", "experiment")
 SEED_POLICIES = ("common", "independent")
 ON_ERROR = ("stop", "skip")
 STATISTICS = ("value", "cumulative", "mean")
 TOP_LEVEL_KEYS = (
     "name", "description", "scenario", "model", "method", "seeds", "seed_policy", "scale",
-    "sampler_seed", "on_error", "variables", "options", "inputs", "outputs",
+    "sampler_seed", "on_error", "variables", "options", "inputs", "outputs", "policies", "goals",
 )
 # method -> option -> (default, kind, lowest allowed)
 METHOD_OPTIONS: dict[str, dict[str, tuple]] = {
@@ -75,7 +89,9 @@ METHOD_OPTIONS: dict[str, dict[str, tuple]] = {
         "conf_level": (0.95, float, 0.5),
     },
     "lhs": {"samples": (100, int, 2)},
+    "experiment": {"samples": (16, int, 2)},  # uncertainty samples (Latin hypercube), each run under every policy
 }
+POLICY_KEYS = ("description", "levers")
 MAX_SEEDS = 10_000
 MAX_SAMPLES = 10_000_000
 
@@ -119,6 +135,9 @@ class SweepSpec:
     seed_policy: str
     sampler_seed: int
     on_error: str = "stop"
+    policies: tuple[str, ...] = ()  # an experiment's policy names, in the order of input 'policy'
+    policy_descriptions: tuple[str, ...] = ()
+    goals: tuple = ()  # sim.goals.Goal: an experiment's goals, checked run by run and searched by PRIM
 
     @property
     def names(self) -> list[str]:
@@ -198,12 +217,17 @@ def _model(raw, path, scale_override):
     return cls, names, (scenario, scale)
 
 
-def _inputs(raw, path, cls, model, method) -> tuple[Input, ...]:
-    table = raw.get("inputs")
+def _sections(raw, path, key: str, missing: str) -> dict:
+    """The [key.NAME] sections of a sweep file; SweepError(missing) when there are none."""
+    table = raw.get(key)
     if not isinstance(table, dict) or not table:
-        raise SweepError(path, "inputs", "missing or empty: a table [inputs.NAME] per varied input")
+        raise SweepError(path, key, missing)
+    return table
+
+
+def _inputs(raw, path, cls, model, method) -> tuple[Input, ...]:
     inputs = []
-    for name, entry in table.items():
+    for name, entry in _sections(raw, path, "inputs", "missing or empty: a table [inputs.NAME] per varied input").items():
         key = f"inputs.{name}"
         declared = cls.declared(name)
         if declared is None:
@@ -245,9 +269,78 @@ def _inputs(raw, path, cls, model, method) -> tuple[Input, ...]:
             raise SweepError(path, f"{key}.bounds", "a whole-year input needs bounds at least one year apart")
         base = model.base_value(name) if model is not None else declared.default
         inputs.append(Input(name, float(lower), float(upper), values, declared.integer, float(base), declared.unit))
+    if method == "experiment":
+        for item in inputs:
+            if item.name.startswith(LEVER_INPUT_PREFIX):
+                raise SweepError(path, f"inputs.{item.name}", "an experiment's levers are set by its [policies]; "
+                                                             "its inputs are uncertainties (parameters, macro values)")
     if any(i.name.startswith(LEVER_INPUT_PREFIX) for i in inputs):  # only the firm model declares lever inputs
         _check_lever_inputs(inputs, model.scenario, path)
     return tuple(inputs)
+
+
+def _experiment(raw, path, method, context) -> tuple[list[tuple[str, dict, str]], tuple]:
+    """An experiment's policies, (name, {lever: LeverSetting}, description) with each policy's levers
+    merged over the base scenario's as a scenario extending it would be, and its goals."""
+    if method != "experiment":
+        for key in ("policies", "goals"):
+            if key in raw:
+                raise SweepError(path, key, f"{key} belong to method 'experiment' (policies crossed with uncertainties)")
+        return [], ()
+    if context is None:
+        raise SweepError(path, "model", "method 'experiment' runs the firm model (model = \"sim\")")
+    from sim.errors import ScenarioError
+    from sim.levers import parse_levers
+
+    policies = []
+    table = _sections(raw, path, "policies", "missing: a table [policies.NAME] per policy (lever settings; an empty one is the base scenario)")
+    for name, entry in table.items():
+        key = f"policies.{name}"
+        problem = file_name_problem(name)
+        if problem:
+            raise SweepError(path, key, f"{name!r}: {problem} (it names the policy in results and tables)")
+        if not isinstance(entry, dict):
+            raise SweepError(path, key, "must be a table with levers (and a description)")
+        for sub in entry:
+            if sub not in POLICY_KEYS:
+                raise SweepError(path, f"{key}.{sub}", f"unknown key{did_you_mean(sub, POLICY_KEYS)}; allowed: {', '.join(POLICY_KEYS)}")
+        description = entry.get("description", "")
+        if not isinstance(description, str):
+            raise SweepError(path, f"{key}.description", "must be a string")
+        try:
+            levers = parse_levers(entry.get("levers", {}), path, context[0].levers)
+        except ScenarioError as error:  # the scenario loader's message, under this policy's key
+            raise SweepError(path, f"{key}.{error.key}", error.message) from None
+        policies.append((name, levers, description))
+    return policies, _goals(raw, path)
+
+
+def _goals(raw, path) -> tuple:
+    """The goals an experiment checks: keys of sim.goals (official goals and the 2035 reading)
+    measured on a result variable by year."""
+    from sim.goals import load_goals, load_reading
+
+    keys = raw.get("goals", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise SweepError(path, "goals", "must be a list of goal keys")
+    known = {goal.key: goal for goal in (*load_goals(), *load_reading())}
+    measured = [key for key, goal in known.items() if goal.kind != "unmeasured" and "[" not in goal.variable]
+    goals = []
+    for key in keys:
+        if key not in measured:
+            why = "is not measured on a yearly result variable" if key in known else "is not a goal"
+            raise SweepError(path, "goals", f"'{key}' {why}{did_you_mean(key, measured)}; allowed: {', '.join(measured)}")
+        if known[key] in goals:
+            raise SweepError(path, "goals", f"'{key}' is listed twice")
+        goals.append(known[key])
+    return tuple(goals)
+
+
+def _policy_input(policies) -> Input:
+    """The experiment's input 'policy': the number of the policy a sample runs."""
+    from sim.sweep.models import POLICY_INPUT
+
+    return Input(POLICY_INPUT, 0.0, float(len(policies) - 1), tuple(float(i) for i in range(len(policies))), True, 0.0, "1")
 
 
 def _check_lever_inputs(inputs: list[Input], scenario, path) -> None:
@@ -341,7 +434,14 @@ def _outputs(raw, path, available, years, input_names) -> tuple[Output, ...]:
 def load_sweep(path: str | Path, scale: float | None = None) -> SweepSpec:
     """Read and validate a sweep file; `scale` overrides the file's and the scenario's."""
     path = Path(path)
-    raw = read_toml(path, SweepError, "sweep")
+    return parse_sweep(read_toml(path, SweepError, "sweep"), path, scale)
+
+
+def parse_sweep(raw: dict, path: Path, scale: float | None = None) -> SweepSpec:
+    """Validate a sweep's settings `raw` as if read from file `path` (errors name it; a relative
+    `scenario` is read from its folder; `name` defaults to its stem)."""
+    if not isinstance(raw, dict):
+        raise SweepError(path, "sweep", f"must be a table of settings, got {type(raw).__name__}")
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
             raise SweepError(path, key, f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}")
@@ -374,21 +474,24 @@ def load_sweep(path: str | Path, scale: float | None = None) -> SweepSpec:
 
     provisional = None if context is None else cls(scenario=context[0], scale=context[1], variables=())
     inputs = _inputs(raw, path, cls, provisional, method)
+    policies, goals = _experiment(raw, path, method, context)
+    if policies:
+        inputs = (_policy_input(policies), *inputs)
     input_names = {i.name for i in inputs}
     years = provisional.years if provisional is not None else cls.years
     outputs = _outputs(raw, path, cls.available_variables(), list(years), input_names)
 
     kept = list(variables or cls.default_variables())
-    for output in outputs:
-        if output.variable not in kept:
-            kept.append(output.variable)
+    for needed in [*(o.variable for o in outputs), *(g.variable for g in goals)]:
+        if needed not in kept:
+            kept.append(needed)
     clash = input_names.intersection(kept)
     if clash:
         raise SweepError(path, "variables", f"'{sorted(clash)[0]}' is also a varied input; results and inputs need distinct names")
     if context is None:
         model = cls(variables=tuple(kept))
     else:
-        model = cls(scenario=context[0], scale=context[1], variables=tuple(kept))
+        model = cls(scenario=context[0], scale=context[1], variables=tuple(kept), policies=tuple((n, levers) for n, levers, _ in policies))
 
     spec = SweepSpec(
         name=name,
@@ -403,6 +506,9 @@ def load_sweep(path: str | Path, scale: float | None = None) -> SweepSpec:
         seed_policy=seed_policy,
         sampler_seed=sampler_seed,
         on_error=on_error,
+        policies=tuple(name for name, _, _ in policies),
+        policy_descriptions=tuple(description for _, _, description in policies),
+        goals=goals,
     )
     from sim.sweep.design import sample_count
 
