@@ -146,3 +146,20 @@ def _apply(path: Path, raw: dict, parent: Scenario | None) -> Scenario:
         macro_overrides=macro,
         levers=levers,
     )
+
+
+def scenario_with(base: Scenario, raw: dict, source: object) -> Scenario:
+    """`base` with the settings `raw` applied on top, as a scenario file that extends `base` applies
+    its own: `raw` holds a file's keys (parameters, macro, levers, name, description, seeds, scale;
+    not `extends`), each validated as `load_scenario` validates a file's, the macro paths in full.
+    A fault raises the ScenarioError a file would, with `source` in the place of the file's name.
+    Without a `name`, the result keeps `base`'s."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, None, f"must be a table of scenario settings, got {type(raw).__name__}")
+    allowed = tuple(key for key in TOP_LEVEL_KEYS if key != "extends")
+    for key in raw:
+        if key not in allowed:
+            raise ScenarioError(source, key, f"unknown key{did_you_mean(str(key), allowed)}; allowed: {', '.join(allowed)}")
+    scenario = _apply(Path(str(source)), {"name": base.name, **raw}, base)
+    scenario.macro()  # validates every macro override in full, as load_scenario does
+    return scenario
