@@ -14,11 +14,14 @@ def register(commands) -> None:
 
     dashboard = commands.add_parser(
         "dashboard",
-        help="interactive dashboard in the browser (Mesa SolaraViz): sliders, step, live plots",
-        description="Serves a Mesa SolaraViz page that runs the model at a reduced scale: sliders for the main "
-                    "parameters and the seed, Reset/Step/Play, plots of key indicators redrawn as it steps.",
+        help="interactive dashboard in the browser: lever and parameter sliders, each setting beside the baseline",
+        description="Serves a page (Solara, Mesa's model) that runs the model at a reduced scale: a slider per policy "
+                    "lever and for the main parameters and the seed, each showing its value; every change re-runs "
+                    "2012-2035 and draws key indicators beside the baseline of the same seed (grey, dashed).",
     )
-    dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    # localhost rather than 127.0.0.1: Solara warns on every page load served over http under any other name
+    # (sim/dashboard.py says why the warning does not concern the dashboard).
+    dashboard.add_argument("--host", default="localhost", help="address to listen on (default: localhost, this machine only)")
     dashboard.add_argument("--port", type=port_number, default=8765, help="port (default: 8765)")
     dashboard.add_argument("--scale", type=positive_float, default=DEFAULT_SCALE,
                            help=f"share of real firms simulated, {scale_range()} (default: {DEFAULT_SCALE:g}; small keeps steps quick)")
