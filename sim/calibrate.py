@@ -27,7 +27,7 @@ from scipy import optimize
 from scipy.stats import qmc
 
 from sim.parallel import single_threaded_worker
-from sim.calibration_data import Target, history_mean_target, load_targets
+from sim.calibration_data import Target, history_mean_target, literature_mean_target, load_targets
 from sim.errors import ModelDivergence
 from sim.parameters import CALIBRATED_FILE, CALIBRATION_DIR, calibrated_values, load_declaration
 
@@ -79,6 +79,23 @@ def measured_year(target: Target) -> int:
     return 2022 if target.measure == RATIO_TO_2012 else target_year(target)
 
 
+def firm_turnover(dataset, counted: str):
+    """Firms entering (counted "n_entries") or exiting ("n_exits") in a year as a % of the firms of
+    the year before, from the second year on."""
+    return (100.0 * dataset[counted] / dataset["n_firms"].shift(year=1)).isel(year=slice(1, None))
+
+
+DERIVED_PATHS = {  # paths a moment may name beside the result's variables, in % a year
+    "firm_entry_rate": lambda dataset: firm_turnover(dataset, "n_entries"),
+    "firm_exit_rate": lambda dataset: firm_turnover(dataset, "n_exits"),
+}
+
+
+def path(dataset, name: str):
+    """A result variable, or one of DERIVED_PATHS."""
+    return DERIVED_PATHS[name](dataset) if name in DERIVED_PATHS else dataset[name]
+
+
 def trajectory(dataset, target: Target):
     """The model's path of a target's measure, a DataArray with dims (run, year), in the target's unit."""
     measure_name = target.measure
@@ -87,8 +104,8 @@ def trajectory(dataset, target: Target):
         return spend / spend.sel(year=2012, drop=True)
     if measure_name == "stat:electromechanical_exports":
         return dataset["electromechanical_exports"]
-    if measure_name.startswith("mean:"):  # a history moment: the path whose mean over its years is measured
-        return dataset[measure_name.split(":")[1]]
+    if measure_name.startswith("mean:"):  # a history or literature moment: the path whose mean over its years is measured
+        return path(dataset, measure_name.split(":")[1])
     if measure_name.startswith("stat:") or measure_name == "none":
         raise KeyError(f"no model measure for {measure_name!r}")
     name, _, category = measure_name.partition("[")
@@ -105,13 +122,16 @@ def measure(dataset, target: Target) -> np.ndarray:
     the mean of VAR over those years)."""
     if target.measure.startswith("mean:"):
         _, name, first, last = target.measure.split(":")
-        return np.asarray(dataset[name].sel(year=slice(int(first), int(last))).mean("year").values, dtype=float)
+        return np.asarray(path(dataset, name).sel(year=slice(int(first), int(last))).mean("year").values, dtype=float)
     return np.asarray(trajectory(dataset, target).sel(year=measured_year(target)).values, dtype=float)
 
 
 def tolerance(target: Target, settings: Settings) -> float:
-    """Absolute tolerance of a good fit: 5% of the value for levels and counts; 1 point for shares and
-    growth rates, but no more than 10% of a small share's value (R&D intensity 1.55%: 0.155 points)."""
+    """Absolute tolerance of a good fit: the target's own where it gives one (a literature moment's
+    range); else 5% of the value for levels and counts; 1 point for shares and growth rates, but no
+    more than 10% of a small share's value (R&D intensity 1.55%: 0.155 points)."""
+    if target.tolerance is not None:
+        return target.tolerance
     if target.unit not in SHARE_UNITS:
         return settings.relative_tolerance * abs(target.value)
     if target.unit == "% yoy":
@@ -126,9 +146,22 @@ def history_targets() -> list[Target]:
     return [history_mean_target(m["series"], m["variable"], int(m["first"]), int(m["last"])) for m in raw.get("history_means", [])]
 
 
+def literature_targets() -> list[Target]:
+    """The literature moments named in calibration/calibrate.toml (`literature_means`)."""
+    with open(SETTINGS_FILE, "rb") as handle:
+        raw = tomllib.load(handle)
+    return [literature_mean_target(m["key"], m["variable"], int(m["first"]), int(m["last"]), m["value"], m["unit"], m["tolerance"],
+                                   m["source"], m["role"]) for m in raw.get("literature_means", [])]
+
+
+def moment_targets() -> list[Target]:
+    """The history moments, then the literature moments."""
+    return history_targets() + literature_targets()
+
+
 def fit_targets() -> list[Target]:
-    """The documents' fit targets, then the history moments."""
-    return [t for t in load_targets().values() if t.role == "fit"] + history_targets()
+    """The documents' fit targets, then the history and literature moments that are fitted."""
+    return [t for t in [*load_targets().values(), *moment_targets()] if t.role == "fit"]
 
 
 def standardized_errors(dataset, targets, settings: Settings) -> np.ndarray:
@@ -348,7 +381,7 @@ class FitRow:
 def fit_table(dataset, settings: Settings) -> list[FitRow]:
     """Every target the model can measure (fit and check roles), against a result Dataset."""
     rows = []
-    for target in [*load_targets().values(), *history_targets()]:
+    for target in [*load_targets().values(), *moment_targets()]:
         if target.role == "initial":
             continue
         try:

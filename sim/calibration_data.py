@@ -27,6 +27,7 @@ class Target:
     measure: str
     role: str
     derivation: str
+    tolerance: float | None = None  # absolute tolerance of a good fit; None: the rule of sim.calibrate.tolerance
 
 
 @cache
@@ -37,15 +38,26 @@ def load_targets() -> Mapping[str, Target]:
 
 
 @cache
+def _history_rows() -> list[dict[str, str]]:
+    with open(HISTORY_FILE, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def load_history() -> Mapping[str, Mapping[int, float]]:
     """calibration/history.csv, the 2012-2022 published statistics (labelled data assumptions), as
     {series: {year: value}}."""
-    with open(HISTORY_FILE, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
     history: dict[str, dict[int, float]] = {}
-    for row in rows:
+    for row in _history_rows():
         history.setdefault(row["series"], {})[int(row["year"])] = float(row["value"])
     return MappingProxyType({series: MappingProxyType(years) for series, years in history.items()})
+
+
+def history_unit(series: str) -> str:
+    """The unit of a series of calibration/history.csv (one per series)."""
+    units = {row["unit"] for row in _history_rows() if row["series"] == series}
+    if len(units) != 1:
+        raise ValueError(f"{HISTORY_FILE}: series {series!r} has units {sorted(units)}; expected exactly one")
+    return units.pop()
 
 
 def history_mean_target(series: str, variable: str, first: int, last: int) -> Target:
@@ -55,11 +67,24 @@ def history_mean_target(series: str, variable: str, first: int, last: int) -> Ta
     missing = [year for year in range(first, last + 1) if year not in years]
     if missing:
         raise ValueError(f"{HISTORY_FILE}: {series} lacks years {missing}")
-    unit = "% yoy"
+    unit = history_unit(series)
     value = sum(years[year] for year in range(first, last + 1)) / (last - first + 1)
     return Target(key=f"{series}_mean_{first}_{last}", value=value, unit=unit, year=f"{first}-{last}", document=HISTORY_FILE.name,
                   quote=f"mean of the published {series} path (calibration/history.csv)", measure=f"mean:{variable}:{first}:{last}",
                   role="fit", derivation="history moment (labelled data assumption, pre-2023 published statistics)")
+
+
+LITERATURE = "literature"  # the `document` of a literature moment
+
+
+def literature_mean_target(key: str, variable: str, first: int, last: int, value: float, unit: str, tolerance: float,
+                           source: str, role: str) -> Target:
+    """A moment from the literature (a labelled assumption, with its source): the mean of model path
+    `variable` over the years first to last should lie within `tolerance` of `value`; role "fit"
+    (fitted by `sim calibrate`) or "check" (reported beside the fit)."""
+    return Target(key=key, value=float(value), unit=unit, year=f"{first}-{last}", document=LITERATURE, quote=source,
+                  measure=f"mean:{variable}:{first}:{last}", role=role, derivation="literature moment (labelled assumption)",
+                  tolerance=float(tolerance))
 
 
 @dataclass(frozen=True)

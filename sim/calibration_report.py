@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter
 from scipy import stats
 
-from sim.calibrate import history_targets, measure, measured_year, trajectory
-from sim.calibration_data import Target, load_history, load_targets
+from sim.calibrate import measure, measured_year, moment_targets, trajectory
+from sim.calibration_data import HISTORY_FILE, LITERATURE, Target, load_history, load_targets
 from sim.macro import LAST_BACKCAST_YEAR, LAST_YEAR
 from sim.plotting import (ROLE_MARKERS, draw_size_ccdf, figure_title, panel_grid, period_text, shared_legend,
                           style_axis)
@@ -34,7 +34,7 @@ def measured_targets(dataset: xr.Dataset) -> list[tuple[Target, xr.DataArray]]:
     """(target, its measure's path with dims (run, year)) of every fit and check target the model
     measures, fit targets first, each role by key (the order of the fit table)."""
     measured = []
-    for target in sorted([*load_targets().values(), *history_targets()], key=lambda t: (t.role != "fit", t.key)):
+    for target in sorted([*load_targets().values(), *moment_targets()], key=lambda t: (t.role != "fit", t.key)):
         if target.role not in ("fit", "check"):
             continue
         try:
@@ -59,7 +59,15 @@ def draw_band(axis, path: xr.DataArray) -> None:
 
 
 def is_history_moment(target: Target) -> bool:
-    return target.measure.startswith("mean:")
+    return target.measure.startswith("mean:") and target.document == HISTORY_FILE.name
+
+
+def draw_literature(axis, target: Target) -> None:
+    """A literature moment: its value over the moment's years and the range it allows (its tolerance)."""
+    _, _, first, last = target.measure.split(":")
+    axis.fill_between([int(first), int(last)], target.value - target.tolerance, target.value + target.tolerance, color="black",
+                      alpha=0.12, linewidth=0, label="literature: range of the moment")
+    axis.hlines(target.value, int(first), int(last), color="black", linestyle="--", linewidth=1.0, label="literature: mean fitted")
 
 
 def draw_history(axis, target: Target) -> None:
@@ -77,6 +85,9 @@ def draw_target_points(axis, target: Target) -> None:
     panel's own target large, the others small."""
     if is_history_moment(target):
         draw_history(axis, target)
+        return
+    if target.document == LITERATURE:
+        draw_literature(axis, target)
         return
     for other in load_targets().values():
         if other.measure != target.measure or other.role not in ("fit", "check"):

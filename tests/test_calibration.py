@@ -56,7 +56,26 @@ def test_every_fit_target_is_measurable_on_a_result():
 
     for t in calibration.fit_targets():
         name = t.measure.split(":")[1] if t.measure.startswith("mean:") else t.measure.partition("[")[0]
-        assert name in VARIABLES or name in ("stat:rd_spend_mfg_ratio_2022_2012", "stat:electromechanical_exports"), t.key
+        assert name in VARIABLES or name in calibration.DERIVED_PATHS or name in (
+            "stat:rd_spend_mfg_ratio_2022_2012", "stat:electromechanical_exports"), t.key
+
+
+def test_firm_turnover_is_a_share_of_last_years_firms_and_a_moment_keeps_its_own_tolerance():
+    years = np.arange(2012, 2016)
+    dataset = xr.Dataset({"n_firms": (("run", "year"), [[100.0, 110.0, 120.0, 100.0]]),
+                          "n_entries": (("run", "year"), [[0.0, 20.0, 22.0, 12.0]]),
+                          "n_exits": (("run", "year"), [[0.0, 10.0, 12.0, 30.0]])}, coords={"run": [1], "year": years})
+    entry = calibration.DERIVED_PATHS["firm_entry_rate"](dataset)
+    assert list(entry["year"].values) == [2013, 2014, 2015] and entry.values[0] == pytest.approx([20.0, 20.0, 10.0])
+    assert calibration.DERIVED_PATHS["firm_exit_rate"](dataset).values[0] == pytest.approx([10.0, 12.0 / 1.1, 25.0])
+    moment = [t for t in calibration.literature_targets() if t.key == "firm_entry_rate_mean_2013_2022"][0]
+    assert moment.measure == "mean:firm_entry_rate:2013:2022" and moment.role == "check"
+    assert moment not in calibration.fit_targets()  # a check is reported, not fitted
+    assert calibration.tolerance(moment, calibration.load_settings()) == 5.0  # its range, not the 1-point rule of shares
+    yearly = np.concatenate([[0.0], np.full(23, 12.0)])
+    wide = xr.Dataset({"n_firms": (("run", "year"), [np.full(24, 100.0)]), "n_entries": (("run", "year"), [yearly]),
+                       "n_exits": (("run", "year"), [yearly])}, coords={"run": [1], "year": np.arange(2012, 2036)})
+    assert calibration.measure(wide, moment) == pytest.approx([12.0])
 
 
 def test_optimizer_finds_a_known_minimum(monkeypatch):

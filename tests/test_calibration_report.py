@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 from matplotlib.image import imread
 
-from sim.calibrate import history_targets, fit_table, load_settings, measure, measured_year, trajectory
+from sim.calibrate import fit_table, load_settings, measure, measured_year, moment_targets, trajectory
 from sim.calibration_data import load_targets
 from sim.calibration_report import facts_figure, facts_text, fit_figure, growth_verdict, measured_targets
 from sim.cli import main
@@ -30,7 +30,7 @@ def dataset():
 
 def test_measure_reads_the_trajectory_at_the_targets_year(dataset):
     for target, path in measured_targets(dataset):
-        if target.measure.startswith("mean:"):  # a history moment: the path's mean over its years
+        if target.measure.startswith("mean:"):  # a history or literature moment: the path's mean over its years
             _, _, first, last = target.measure.split(":")
             expected = path.sel(year=slice(int(first), int(last))).mean("year").values
         else:
@@ -48,7 +48,7 @@ def test_fit_figure_has_one_panel_per_measured_fit_and_check_target(dataset):
     titles = [axis.get_title().splitlines()[0] for axis in figure.axes]
     assert sorted(titles) == sorted(row.key for row in rows)
     assert {"manufacturing_va_2022", "n_srdi_2023", "rd_spend_mfg_ratio_2022_2012", "hightech_share_2023q1q3"} <= set(titles)
-    roles = {t.key: t.role for t in [*load_targets().values(), *history_targets()]}
+    roles = {t.key: t.role for t in [*load_targets().values(), *moment_targets()]}
     assert all(roles[key] in ("fit", "check") for key in titles)
     first = figure.axes[titles.index("manufacturing_va_2022")]
     assert first.get_ylabel() == "trillion RMB" and len(first.collections) >= 1  # the band over runs
