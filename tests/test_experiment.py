@@ -216,3 +216,19 @@ def test_an_experiment_resumes_without_running_again(experiment, capsys):
     result = run_sweep(load_sweep(path), directory.parent, resume=True, progress=False, workers=1)
     assert result.evaluated == 0 and result.reused == 4
     xr.testing.assert_identical(result.dataset.drop_attrs(), before.drop_attrs())
+
+
+def test_an_experiment_on_the_process_pool_and_on_dask_equals_the_serial_one(experiment, tmp_path):
+    from distributed import LocalCluster
+
+    path, directory, _ = experiment
+    serial = xr.load_dataset(directory / "results.nc")
+    spec = load_sweep(path)
+    pooled = run_sweep(spec, tmp_path / "pool", workers=2, progress=False, checkpoint=0)
+    assert pooled.executor.startswith("process pool")
+    xr.testing.assert_identical(pooled.dataset, serial)
+    # a scheduler and one worker process of their own on 127.0.0.1 (the machine has two cores)
+    with LocalCluster(host="127.0.0.1", n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        distributed = run_sweep(spec, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
+    assert distributed.executor.startswith("dask") and distributed.dataset["industrial_va_real"].dims[0] == "policy"
+    xr.testing.assert_identical(distributed.dataset, serial)
