@@ -43,7 +43,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from sim.dashboard_settings import DEFAULT_SCALE, SCALE_ENV
-from sim.levers import DEFAULT_END_YEAR, DEFAULT_START_YEAR, LeverSetting, load_levers, parse_levers
+from sim.levers import DEFAULT_END_YEAR, DEFAULT_START_YEAR, LeverSetting, describe_levers, load_levers, parse_levers
 from sim.macro import FIRST_YEAR, LAST_YEAR, build_macro
 from sim.model import IndustryModel
 from sim.output import run_dataset
@@ -188,7 +188,7 @@ class Setting:
     def describe(self) -> str:
         if not self.levers and not self.parameters:
             return "This setting is the baseline: no lever pulled, every parameter at its calibrated value."
-        pulled = "; ".join(s.describe() for s in lever_settings(dict(self.levers)).values())
+        pulled = describe_levers(lever_settings(dict(self.levers)))
         parameters = ", ".join(f"{name}={value:.4g}" for name, value in self.parameters) or "calibrated"
         return f"This setting: {'levers ' + pulled if pulled else 'no lever pulled'}. Parameters: {parameters}."
 

@@ -301,6 +301,11 @@ def with_lever_inputs(levers: Mapping[str, LeverSetting], values: Mapping[str, f
     return parse_levers(table, file, levers)
 
 
+def describe_levers(levers: Mapping[str, LeverSetting]) -> str:
+    """The levers pulled (intensity not 0), one per `;` as `sim check` names them ('' when none)."""
+    return "; ".join(setting.describe() for setting in levers.values() if setting.intensity != 0.0)
+
+
 def parse_levers(table, file, inherited: Mapping[str, LeverSetting] | None = None) -> dict[str, LeverSetting]:
     """A scenario's [levers] table validated and merged over the levers of the file it extends
     (field by field: a child may change only a lever's intensity, say)."""

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sim.calibration_data import check_scale
 from sim.errors import InputError, ScenarioError, read_toml
-from sim.levers import LeverSetting, parse_levers
+from sim.levers import LeverSetting, describe_levers, parse_levers
 from sim.macro import GROWTH_PATHS, MacroPaths, allowed_range, build_macro, expand_years
 from sim.output import file_name_problem
 from sim.parameters import did_you_mean, validate_value
@@ -50,7 +50,7 @@ class Scenario:
 
     def lever_summary(self) -> str:
         """The levers pulled, one per `;` ('' when none), for provenance attributes."""
-        return "; ".join(setting.describe() for setting in self.levers.values() if setting.intensity != 0.0)
+        return describe_levers(self.levers)
 
 
 def referenced_scenario(referrer: Path, key: str, name: object, error: type[InputError] = ScenarioError) -> Path:

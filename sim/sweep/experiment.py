@@ -20,11 +20,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from sim.compare import BAND
+from sim.levers import describe_levers
 from sim.sweep.discovery import MAX_QUASI_P, MIN_COVERAGE, find_failure_box
 from sim.sweep.models import POLICY_INPUT
-
-BAND = (0.05, 0.95)
-
 
 def experiment_dataset(spec, flat: xr.Dataset) -> xr.Dataset:
     """The sweep's Dataset by design row (sample = p x samples + s) as dims (policy, sample, ...)."""
@@ -45,8 +44,7 @@ def experiment_dataset(spec, flat: xr.Dataset) -> xr.Dataset:
     for item in spec.inputs[1:]:
         coords[item.name] = ("sample", flat[item.name].values[:samples], flat[item.name].attrs)
     dataset = xr.Dataset(data, coords=coords, attrs=dict(flat.attrs))
-    levers = {name: "; ".join(s.describe() for s in settings.values() if s.intensity != 0.0)
-              for name, settings in spec.model.policies}
+    levers = {name: describe_levers(settings) for name, settings in spec.model.policies}
     dataset.attrs["policies"] = json.dumps({name: {"levers": levers[name], "description": description}
                                             for name, description in zip(spec.policies, spec.policy_descriptions)})
     dataset.attrs["goals"] = ",".join(goal.key for goal in spec.goals)

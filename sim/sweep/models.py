@@ -137,6 +137,7 @@ class SimModel:
         """What determines the results besides the inputs (for the resume fingerprint): the
         resolved parameters (declared defaults, the calibrated set, the scenario's overrides)."""
         from sim import __version__
+        from sim.levers import describe_levers
         from sim.parameters import resolve
 
         scenario = self.scenario
@@ -147,7 +148,7 @@ class SimModel:
             "parameters": sorted(resolve(scenario.parameters).items()),
             "macro": sorted((k, sorted(v.items())) for k, v in scenario.macro_overrides.items()),
             "levers": scenario.lever_summary(),
-            "policies": [(name, "; ".join(s.describe() for s in levers.values())) for name, levers in self.policies],
+            "policies": [(name, describe_levers(levers)) for name, levers in self.policies],
             "scale": self.scale,
             "variables": list(self.variables),
         }
